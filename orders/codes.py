@@ -1,0 +1,158 @@
+"""Every code a customer or operator can see, named once.
+
+The README's status, error, failure-reason and currency tables are written from
+these definitions; change them here and there together.
+"""
+from __future__ import annotations
+
+import enum
+
+
+class Status(enum.IntEnum):
+    """Order status: the id goes on the wire as STATUSID, the name as STATUSNAME."""
+
+    RECEIVED = 10
+    SEGMENTING = 20
+    AWAITING_REVIEW = 40
+    IN_REVIEW = 50
+    RENDERING = 60
+    DELIVERED = 80
+    FAILED = 90
+    REJECTED = 95
+
+    @property
+    def wire_name(self) -> str:
+        return _STATUS_NAMES[self]
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Status.DELIVERED, Status.FAILED, Status.REJECTED)
+
+
+_STATUS_NAMES = {
+    Status.RECEIVED: "Received",
+    Status.SEGMENTING: "Segmenting",
+    Status.AWAITING_REVIEW: "Awaiting review",
+    Status.IN_REVIEW: "In review",
+    Status.RENDERING: "Rendering",
+    Status.DELIVERED: "Delivered",
+    Status.FAILED: "Failed",
+    Status.REJECTED: "Rejected",
+}
+
+STATUS_DESCRIPTIONS = {
+    Status.RECEIVED: "Accepted and queued; the image has not been fetched yet.",
+    Status.SEGMENTING: "The image was fetched and the model is drawing the first mask.",
+    Status.AWAITING_REVIEW: "A draft mask waits in the operators' review queue.",
+    Status.IN_REVIEW: "An operator is checking or fixing the mask.",
+    Status.RENDERING: "Approved; the final image is being rendered.",
+    Status.DELIVERED: "The final image is at FINALIMAGEURL.",
+    Status.FAILED: "Could not be processed; `message` says why.",
+    Status.REJECTED: "An operator rejected the image; `message` says why.",
+}
+
+# Which moves the lifecycle allows. A move not listed here is a bug, not a
+# customer error, and orders.lifecycle refuses it.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.SEGMENTING, Status.AWAITING_REVIEW, Status.FAILED}),
+    Status.SEGMENTING: frozenset({Status.RECEIVED, Status.AWAITING_REVIEW, Status.FAILED}),
+    Status.AWAITING_REVIEW: frozenset({Status.IN_REVIEW, Status.RENDERING, Status.REJECTED, Status.FAILED}),
+    Status.IN_REVIEW: frozenset({Status.AWAITING_REVIEW, Status.RENDERING, Status.REJECTED, Status.FAILED}),
+    Status.RENDERING: frozenset({Status.DELIVERED, Status.FAILED, Status.AWAITING_REVIEW}),
+    Status.DELIVERED: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.REJECTED: frozenset(),
+}
+
+
+class ErrorCode(enum.Enum):
+    """API error codes: the value goes on the wire as ERRORCODE (REST) or ErrorCode (SOAP)."""
+
+    NO_ERROR = "noError"
+    INVALID_CREDENTIALS = "invalidCredentials"
+    MISSING_PARAMETER = "missingParameter"
+    INVALID_PARAMETER = "invalidParameter"
+    UNKNOWN_TEMPLATE = "unknownTemplate"
+    UNKNOWN_TICKET = "unknownTicket"
+    UNSUPPORTED_MEDIA_TYPE = "unsupportedMediaType"
+    REQUEST_TOO_LARGE = "requestTooLarge"
+    RATE_LIMITED = "rateLimited"
+    NOT_FOUND = "notFound"
+    METHOD_NOT_ALLOWED = "methodNotAllowed"
+    INTERNAL_ERROR = "internalError"
+
+    @property
+    def http_status(self) -> int:
+        return _HTTP_STATUS[self]
+
+
+_HTTP_STATUS = {
+    ErrorCode.NO_ERROR: 200,
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.MISSING_PARAMETER: 400,
+    ErrorCode.INVALID_PARAMETER: 400,
+    ErrorCode.UNKNOWN_TEMPLATE: 404,
+    ErrorCode.UNKNOWN_TICKET: 404,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.REQUEST_TOO_LARGE: 413,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+
+ERROR_DESCRIPTIONS = {
+    ErrorCode.NO_ERROR: "The call succeeded.",
+    ErrorCode.INVALID_CREDENTIALS: "Unknown e-mail, wrong API key, disabled customer, or an unknown developer key.",
+    ErrorCode.MISSING_PARAMETER: "A required parameter is absent or empty; `message` names it.",
+    ErrorCode.INVALID_PARAMETER: "A parameter has the wrong form (URL scheme, hours, malformed JSON…); `message` names it.",
+    ErrorCode.UNKNOWN_TEMPLATE: "No active template has that id.",
+    ErrorCode.UNKNOWN_TICKET: "No order of yours has that ticket.",
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: "The body is neither JSON nor an HTML form post.",
+    ErrorCode.REQUEST_TOO_LARGE: "The body is larger than MAX_REQUEST_BYTES.",
+    ErrorCode.RATE_LIMITED: "Too many calls with this API key; retry after the Retry-After header's seconds.",
+    ErrorCode.NOT_FOUND: "No such API path.",
+    ErrorCode.METHOD_NOT_ALLOWED: "That path does not take this HTTP method.",
+    ErrorCode.INTERNAL_ERROR: "An unexpected fault on our side; nothing was half-written. Retry later.",
+}
+
+
+class FailureReason(enum.Enum):
+    """Why an order ended 90 Failed; shown as the first word of the status `message`."""
+
+    DOWNLOAD_FAILED = "downloadFailed"
+    BLOCKED_ADDRESS = "blockedAddress"
+    NOT_AN_IMAGE = "notAnImage"
+    CORRUPT_IMAGE = "corruptImage"
+    IMAGE_TOO_LARGE = "imageTooLarge"
+    FILE_TOO_LARGE = "fileTooLarge"
+    SEGMENTATION_FAILED = "segmentationFailed"
+    RENDER_FAILED = "renderFailed"
+    INTERNAL_ERROR = "internalError"
+
+
+FAILURE_DESCRIPTIONS = {
+    FailureReason.DOWNLOAD_FAILED: "The image URL could not be fetched (DNS, connection, timeout, HTTP error, too many redirects), after retries.",
+    FailureReason.BLOCKED_ADDRESS: "The URL, or a redirect, points at a loopback, private, link-local or otherwise non-public address.",
+    FailureReason.NOT_AN_IMAGE: "The bytes are not a JPEG, PNG, WebP or TIFF image (whatever the name or Content-Type says).",
+    FailureReason.CORRUPT_IMAGE: "The image is truncated or cannot be decoded.",
+    FailureReason.IMAGE_TOO_LARGE: "The image has more pixels than MAX_IMAGE_PIXELS (decompression-bomb guard).",
+    FailureReason.FILE_TOO_LARGE: "The download is larger than MAX_IMAGE_BYTES.",
+    FailureReason.SEGMENTATION_FAILED: "The segmentation model could not draft a mask.",
+    FailureReason.RENDER_FAILED: "The final image could not be rendered.",
+    FailureReason.INTERNAL_ERROR: "An unexpected fault while processing.",
+}
+
+# CURRENCYID values on the wire; ISO 4217 codes beside them.
+CURRENCIES: dict[int, str] = {
+    1: "USD",
+    2: "EUR",
+    3: "GBP",
+    4: "DKK",
+    5: "SEK",
+    6: "NOK",
+    7: "CHF",
+    8: "JPY",
+    9: "AUD",
+    10: "CAD",
+}

@@ -1,0 +1,112 @@
+"""Database tables: customers, templates, orders and each order's event history."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Identity, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from orders.codes import Status
+from orders.extensions import db
+
+FIRST_TEMPLATE_ID = 2000001
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite has no time zones, so every timestamp is stored as UTC."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+Money = Numeric(12, 2)
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    api_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    is_developer: Mapped[bool] = mapped_column(default=False)
+    commission_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
+    webhook_secret: Mapped[str] = mapped_column(String(64))
+    default_template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    default_template: Mapped[Template | None] = relationship(foreign_keys=[default_template_id])
+
+
+class Template(db.Model):
+    __tablename__ = "templates"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    # Seven-digit ids as in the reference API; SQLite's counter is seeded by the migration.
+    id: Mapped[int] = mapped_column(Identity(start=FIRST_TEMPLATE_ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    price_amount: Mapped[Decimal] = mapped_column(Money)
+    currency_id: Mapped[int]
+    delivery_hours: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(36), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    developer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    commission_amount: Mapped[Decimal | None] = mapped_column(Money)
+    template_id: Mapped[int] = mapped_column(ForeignKey("templates.id"))
+    price_amount: Mapped[Decimal] = mapped_column(Money)
+    currency_id: Mapped[int]
+    image_url: Mapped[str] = mapped_column(Text)
+    image_url2: Mapped[str | None] = mapped_column(Text)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    delivery_hours: Mapped[int]
+    due_at: Mapped[datetime]
+    status: Mapped[int] = mapped_column(default=int(Status.RECEIVED))
+    failure_reason: Mapped[str | None] = mapped_column(String(40))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    original_path: Mapped[str | None] = mapped_column(Text)
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
+    original_format: Mapped[str | None] = mapped_column(String(10))
+    original_width: Mapped[int | None]
+    original_height: Mapped[int | None]
+    final_path: Mapped[str | None] = mapped_column(Text)
+    final_sha256: Mapped[str | None] = mapped_column(String(64))
+    final_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship(foreign_keys=[customer_id])
+    developer: Mapped[Customer | None] = relationship(foreign_keys=[developer_id])
+    template: Mapped[Template] = relationship()
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+
+class OrderEvent(db.Model):
+    """One row per status change, written only by orders.lifecycle."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    from_status: Mapped[int | None]
+    to_status: Mapped[int]
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    order: Mapped[Order] = relationship(back_populates="events")

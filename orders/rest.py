@@ -1,0 +1,141 @@
+"""REST endpoints of the Remove The Background developer API (XML, or JSON on request).
+
+Each view parses, calls orders.service, and serializes; nothing else.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Flask, Response, current_app, request
+from flask_limiter import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from orders import service
+from orders.codes import ErrorCode
+from orders.errors import ServiceError
+from orders.extensions import db, limiter
+from orders.models import Template
+from orders.wire import envelope, request_param, request_params, respond
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("rest", __name__, url_prefix="/REST.svc")
+limiter.limit(lambda: current_app.config["RATE_LIMIT"])(bp)
+
+PREFIX = "/REST.svc"
+ROOTS = {
+    "rest.templates": "TEMPLATESRESPONSE",
+    "rest.add_image": "ADDIMAGERESPONSE",
+    "rest.image_status": "IMAGESTATUSRESPONSE",
+}
+FALLBACK_ROOT = "ERRORRESPONSE"
+
+
+@bp.get("/Templates/", strict_slashes=False)
+def templates() -> Response:
+    found = service.list_templates(request_param("ContactEmail"), request_param("ContactAPIkey"))
+    return respond(ROOTS["rest.templates"], envelope(ErrorCode.NO_ERROR, TEMPLATES=[_template(t) for t in found]))
+
+
+@bp.post("/Image/", strict_slashes=False)
+def add_image() -> Response:
+    params = request_params()
+    order = service.add_image(
+        service.AddImageRequest(
+            contact_email=params.get("contactemail", ""),
+            contact_api_key=params.get("contactapikey", ""),
+            developer_api_key=params.get("developerapikey", ""),
+            template_id=params.get("templateid", ""),
+            image_url=params.get("imageurl", ""),
+            image_url2=params.get("imageurl2", ""),
+            requested_hours=params.get("imagerequesteddeliverytimeinhours", ""),
+            callback_url=params.get("imagecallbackurl", ""),
+        )
+    )
+    return respond(ROOTS["rest.add_image"], envelope(ErrorCode.NO_ERROR, IMAGETICKET=order.ticket))
+
+
+@bp.get("/Image/Status/<ticket>/", strict_slashes=False)
+def image_status(ticket: str) -> Response:
+    status = service.image_status(request_param("ContactEmail"), request_param("ContactAPIkey"), ticket)
+    return respond(
+        ROOTS["rest.image_status"],
+        envelope(
+            ErrorCode.NO_ERROR,
+            status.message,
+            IMAGESTATUS={
+                "FINALIMAGEURL": status.final_image_url,
+                "IMAGETICKET": status.ticket,
+                "STATUSID": int(status.status),
+                "STATUSNAME": status.status.wire_name,
+            },
+        ),
+    )
+
+
+def _template(t: Template) -> dict:
+    return {
+        "PRICE": {"AMOUNT": f"{t.price_amount:.2f}", "CURRENCYID": t.currency_id},
+        "TEMPLATEID": t.id,
+        "TEMPLATENAME": t.name,
+    }
+
+
+# --- errors: always the API's envelope, never an HTML page ------------------------------
+
+
+def error_response(code: ErrorCode, message: str) -> Response:
+    root = ROOTS.get(request.endpoint or "", FALLBACK_ROOT)
+    return respond(root, envelope(code, message), status=code.http_status)
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> Response:
+    db.session.rollback()
+    return error_response(exc.code, exc.message)
+
+
+_HTTP_CODES = {
+    404: (ErrorCode.NOT_FOUND, "no such API path"),
+    405: (ErrorCode.METHOD_NOT_ALLOWED, "this path does not take that HTTP method"),
+    413: (ErrorCode.REQUEST_TOO_LARGE, "the request body is larger than the limit"),
+    415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE, "unsupported request body"),
+}
+
+
+def register_error_pages(app: Flask) -> None:
+    """HTTP errors on API paths answer in the API's envelope.
+
+    Registered on the app, not the blueprint, because 404 and 405 happen before
+    any blueprint is chosen.
+    """
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not request.path.startswith(PREFIX):
+            return exc
+        if isinstance(exc, RateLimitExceeded):
+            response = error_response(ErrorCode.RATE_LIMITED, f"rate limit exceeded: {exc.description}")
+            response.headers["Retry-After"] = str(_retry_after())
+            return response
+        if exc.code == 413:
+            limit = current_app.config["MAX_REQUEST_BYTES"]
+            return error_response(ErrorCode.REQUEST_TOO_LARGE, f"the request body is larger than {limit} bytes")
+        code, message = _HTTP_CODES.get(exc.code or 500, (ErrorCode.INTERNAL_ERROR, "internal error"))
+        return error_response(code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not request.path.startswith(PREFIX):
+            return Response("Internal server error", status=500, mimetype="text/plain")
+        return error_response(ErrorCode.INTERNAL_ERROR, "internal error; nothing was saved, please retry")
+
+
+def _retry_after() -> int:
+    limit = getattr(request, "view_rate_limit", None) or limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, int(limit.reset_at - time.time()))

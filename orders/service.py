@@ -1,0 +1,354 @@
+"""The order service: every protocol (REST, SOAP, dashboard, CLI) calls these.
+
+Functions take plain values, raise ServiceError with an ErrorCode for anything
+the caller did wrong, and commit their own work.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from orders import credentials, lifecycle
+from orders.codes import CURRENCIES, ErrorCode, Status
+from orders.errors import ServiceError
+from orders.extensions import db
+from orders.models import Customer, Order, Template, utcnow
+
+log = logging.getLogger(__name__)
+
+MIN_DELIVERY_HOURS, MAX_DELIVERY_HOURS = 1, 720
+MAX_URL_LENGTH = 2048
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class AddImageRequest:
+    """POST Image's parameters, as strings exactly as the caller sent them."""
+
+    contact_email: str = ""
+    contact_api_key: str = ""
+    developer_api_key: str = ""
+    template_id: str = ""
+    image_url: str = ""
+    image_url2: str = ""
+    requested_hours: str = ""
+    callback_url: str = ""
+
+
+@dataclass(frozen=True)
+class ImageStatus:
+    ticket: str
+    status: Status
+    final_image_url: str
+    message: str
+
+
+# --- the three API operations ------------------------------------------------
+
+
+def authenticate(email: str, api_key: str) -> Customer:
+    email, api_key = _required("ContactEmail", email), _required("ContactAPIkey", api_key)
+    customer = db.session.scalar(db.select(Customer).where(Customer.email == email.lower()))
+    # Compare even for an unknown e-mail, so timing does not tell which e-mails exist.
+    stored = customer.api_key_hash if customer else "0" * 64
+    if not credentials.key_matches(api_key, stored) or customer is None or not customer.active:
+        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "ContactEmail and ContactAPIkey do not match an active account")
+    return customer
+
+
+def list_templates(email: str, api_key: str) -> list[Template]:
+    authenticate(email, api_key)
+    return list(db.session.scalars(db.select(Template).where(Template.active.is_(True)).order_by(Template.id)))
+
+
+def add_image(req: AddImageRequest) -> Order:
+    """Validate, commit the order, then queue its first job.
+
+    The order is committed before the queue is touched: if Redis is down the
+    customer still gets a ticket, and the sweep queues the order later.
+    """
+    customer = authenticate(req.contact_email, req.contact_api_key)
+    developer = _developer(req.developer_api_key, customer)
+    template = _template_for(req.template_id, customer)
+    image_url = _http_url("ImageURL", req.image_url, required=True)
+    image_url2 = _http_url("ImageURL2", req.image_url2)
+    callback_url = _http_url("ImageCallbackURL", req.callback_url)
+    hours = _delivery_hours(req.requested_hours, template.delivery_hours)
+
+    now = utcnow()
+    order = Order(
+        ticket=str(uuid.uuid4()),
+        customer=customer,
+        developer=developer,
+        commission_amount=_commission(template.price_amount, developer),
+        template=template,
+        price_amount=template.price_amount,
+        currency_id=template.currency_id,
+        image_url=image_url,
+        image_url2=image_url2,
+        callback_url=callback_url,
+        delivery_hours=hours,
+        due_at=now + timedelta(hours=hours),
+        status=int(Status.RECEIVED),
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(order)
+    lifecycle.record_creation(order, actor=f"customer:{customer.email}")
+    db.session.commit()
+    _queue_first_job(order.id)
+    return order
+
+
+def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
+    customer = authenticate(email, api_key)
+    order = _own_order(customer, ticket)
+    return ImageStatus(
+        ticket=order.ticket,
+        status=order.status_enum,
+        final_image_url=final_image_url(order),
+        message=status_message(order),
+    )
+
+
+def final_image_url(order: Order) -> str:
+    if order.status != Status.DELIVERED or not order.final_token or not order.final_path:
+        return ""
+    name = order.final_path.rsplit("/", 1)[-1]
+    return f"{current_app.config['PUBLIC_BASE_URL']}/files/{order.final_token}/{name}"
+
+
+def status_message(order: Order) -> str:
+    if order.status in (Status.FAILED, Status.REJECTED) and order.failure_reason:
+        return f"{order.failure_reason}: {order.failure_message or ''}".rstrip(": ")
+    return ""
+
+
+# --- customers and templates (CLI and admin) ---------------------------------
+
+
+def create_customer(email: str, *, developer: bool = False, commission_pct: Decimal | str | None = None) -> tuple[Customer, str]:
+    """Create a customer; returns it with its API key, which is never shown again."""
+    email = _required("email", email).lower()
+    if "@" not in email:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{email!r} is not an e-mail address")
+    pct = _decimal("commission", commission_pct, default=Decimal("10"))
+    if not Decimal(0) <= pct <= Decimal(100):
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "commission must be between 0 and 100 percent")
+    api_key = credentials.new_api_key()
+    customer = Customer(
+        email=email,
+        api_key_hash=credentials.hash_key(api_key),
+        is_developer=developer,
+        commission_pct=pct,
+        webhook_secret=credentials.new_webhook_secret(),
+    )
+    db.session.add(customer)
+    _commit_unique(f"a customer with e-mail {email} already exists")
+    return customer, api_key
+
+
+def rotate_key(email: str) -> str:
+    customer = _customer_by_email(email)
+    api_key = credentials.new_api_key()
+    customer.api_key_hash = credentials.hash_key(api_key)
+    db.session.commit()
+    return api_key
+
+
+def set_customer_active(email: str, active: bool) -> Customer:
+    customer = _customer_by_email(email)
+    customer.active = active
+    db.session.commit()
+    return customer
+
+
+def create_template(
+    *, name: str, price: Decimal | str, currency_id: int, delivery_hours: int, options: dict[str, Any] | None = None
+) -> Template:
+    name = _required("name", name)
+    amount = _decimal("price", price)
+    if amount < 0:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "price must not be negative")
+    if currency_id not in CURRENCIES:
+        known = ", ".join(f"{k}={v}" for k, v in CURRENCIES.items())
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"unknown currency id {currency_id} (known: {known})")
+    if not MIN_DELIVERY_HOURS <= delivery_hours <= MAX_DELIVERY_HOURS:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"delivery hours must be {MIN_DELIVERY_HOURS}-{MAX_DELIVERY_HOURS}")
+    template = Template(
+        name=name,
+        price_amount=amount.quantize(CENT),
+        currency_id=currency_id,
+        delivery_hours=delivery_hours,
+        options=dict(options or {}),
+    )
+    db.session.add(template)
+    db.session.commit()
+    return template
+
+
+def set_default_template(email: str, template_id: int) -> None:
+    customer = _customer_by_email(email)
+    customer.default_template = _active_template(template_id)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    api_key: str
+    template_id: int
+
+
+DEMO_EMAIL = "demo@example.com"
+
+
+def seed_demo() -> DemoAccount | None:
+    """A demo customer and template on an empty database; None if it has data."""
+    if db.session.scalar(db.select(db.func.count()).select_from(Customer)):
+        return None
+    template = create_template(name="Transparent PNG", price="0.95", currency_id=1, delivery_hours=24)
+    customer, api_key = create_customer(DEMO_EMAIL, developer=True)
+    customer.default_template = template
+    db.session.commit()
+    return DemoAccount(DEMO_EMAIL, api_key, template.id)
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _required(name: str, value: str | None) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ServiceError(ErrorCode.MISSING_PARAMETER, f"{name} is required")
+    return value
+
+
+def _decimal(name: str, value: Decimal | str | None, default: Decimal | None = None) -> Decimal:
+    if value is None or value == "":
+        if default is None:
+            raise ServiceError(ErrorCode.MISSING_PARAMETER, f"{name} is required")
+        return default
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a number, not {value!r}") from None
+    if not number.is_finite():
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a finite number")
+    return number
+
+
+def _developer(api_key: str, customer: Customer) -> Customer | None:
+    """The developer partner the order is credited to, if any.
+
+    The reference lets a customer send its own key as developer key for tests:
+    that is accepted and earns no commission.
+    """
+    api_key = (api_key or "").strip()
+    if not api_key or credentials.key_matches(api_key, customer.api_key_hash):
+        return None
+    developer = db.session.scalar(db.select(Customer).where(Customer.api_key_hash == credentials.hash_key(api_key)))
+    if developer is None or not developer.active:
+        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "developerAPIkey does not match an active account")
+    return developer if developer.is_developer else None
+
+
+def _commission(price: Decimal, developer: Customer | None) -> Decimal | None:
+    if developer is None:
+        return None
+    return (price * developer.commission_pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _template_for(template_id: str, customer: Customer) -> Template:
+    template_id = (template_id or "").strip()
+    if template_id:
+        if not template_id.isdigit():
+            raise ServiceError(ErrorCode.INVALID_PARAMETER, f"templateId must be a number, not {template_id!r}")
+        return _active_template(int(template_id))
+    if customer.default_template is not None and customer.default_template.active:
+        return customer.default_template
+    fallback = db.session.scalar(db.select(Template).where(Template.active.is_(True)).order_by(Template.id).limit(1))
+    if fallback is None:
+        raise ServiceError(ErrorCode.MISSING_PARAMETER, "templateId is required: no default template is set")
+    return fallback
+
+
+def _active_template(template_id: int) -> Template:
+    template = db.session.get(Template, template_id)
+    if template is None or not template.active:
+        raise ServiceError(ErrorCode.UNKNOWN_TEMPLATE, f"no active template has id {template_id}")
+    return template
+
+
+def _http_url(name: str, value: str, *, required: bool = False) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise ServiceError(ErrorCode.MISSING_PARAMETER, f"{name} is required")
+        return None
+    if len(value) > MAX_URL_LENGTH:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} is longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be an absolute http or https URL")
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must not contain spaces or control characters")
+    return value
+
+
+def _delivery_hours(requested: str, template_hours: int) -> int:
+    requested = (requested or "").strip()
+    if not requested:
+        return template_hours
+    if not requested.isdigit() or not MIN_DELIVERY_HOURS <= int(requested) <= MAX_DELIVERY_HOURS:
+        raise ServiceError(
+            ErrorCode.INVALID_PARAMETER,
+            f"ImageRequestedDeliveryTimeInHours must be a whole number from {MIN_DELIVERY_HOURS} to {MAX_DELIVERY_HOURS}",
+        )
+    return int(requested)
+
+
+def _own_order(customer: Customer, ticket: str) -> Order:
+    ticket = _required("ImageTicket", ticket)
+    order = db.session.scalar(db.select(Order).where(Order.ticket == ticket.lower(), Order.customer_id == customer.id))
+    if order is None:
+        # Another customer's ticket answers exactly like one that does not exist.
+        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+    return order
+
+
+def _customer_by_email(email: str) -> Customer:
+    customer = db.session.scalar(db.select(Customer).where(Customer.email == _required("email", email).lower()))
+    if customer is None:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"no customer has e-mail {email}")
+    return customer
+
+
+def _commit_unique(message: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, message) from None
+
+
+def _queue_first_job(order_id: int) -> None:
+    from workers.queues import enqueue_fetch
+
+    try:
+        enqueue_fetch(order_id)
+    except Exception:  # noqa: BLE001 - any queue fault: the sweep picks the order up
+        log.warning("could not queue order %s; the sweep will", order_id, exc_info=True)

@@ -1,0 +1,51 @@
+"""Files of an order (original, drafts, masks, finals) under STORAGE_DIR.
+
+Paths stored in the database are relative to STORAGE_DIR, so the folder can be
+moved or mounted elsewhere on another machine. Writes are atomic: a crash leaves
+either the old file or the new one, never half of one.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+
+
+def root() -> Path:
+    return Path(current_app.config["STORAGE_DIR"])
+
+
+def order_dir(ticket: str) -> str:
+    """Relative folder of one order, fanned out so no folder holds millions of entries."""
+    return f"orders/{ticket[:2]}/{ticket}"
+
+
+def absolute(relpath: str) -> Path:
+    path = (root() / relpath).resolve()
+    if root().resolve() not in path.parents:
+        raise ValueError(f"{relpath!r} is outside the storage folder")
+    return path
+
+
+def write_bytes(relpath: str, data: bytes) -> str:
+    """Write atomically; returns the SHA-256 of the bytes."""
+    path = absolute(relpath)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(relpath: str) -> bytes:
+    return absolute(relpath).read_bytes()

