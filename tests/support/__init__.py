@@ -1,1 +1,1 @@
-"""Test helpers: a loopback HTTP server for the fetcher tests."""
+"""Helpers shared by the tests: loopback servers, test pictures, tiny models, backends."""

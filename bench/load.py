@@ -1,0 +1,128 @@
+"""Shared bench plumbing: the app under gunicorn on PostgreSQL + Redis, and wrk.
+
+Benches use their own PostgreSQL schema and Redis database number and leave
+everything else on those servers alone. wrk comes from Debian (apt-get install wrk).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SCHEMA = "clipping_orders_bench"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    def line(self) -> str:
+        return (f"{self.name:<28} {self.requests_per_s:8.0f} req/s   p50 {self.p50_ms:6.1f} ms   "
+                f"p99 {self.p99_ms:6.1f} ms   non-2xx/errors {self.errors}")
+
+
+def bench_env() -> dict[str, str]:
+    """Environment for the app under test: a fresh schema, our Redis db, files in a temp dir."""
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    engine.dispose()
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    instance = tempfile.mkdtemp(prefix="bench-")
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"{PG_URL}?options=-csearch_path%3D{SCHEMA}",
+        REDIS_URL=REDIS_URL,
+        INSTANCE_DIR=instance,
+        RATE_LIMIT="100000000/minute",
+    )
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    return env
+
+
+def flask_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                          check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], workers: int = 4, threads: int = 1) -> Iterator[str]:
+    port = _free_port()
+    cmd = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+           "--threads", str(threads), "--log-level", "warning", "app:create_app()"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{base}/developer/", timeout=1).ok:
+                    break
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+_WRK_SCRIPT = """
+wrk.method = "{method}"
+wrk.body = {body}
+wrk.headers["Content-Type"] = "{content_type}"
+wrk.headers["Accept"] = "{accept}"
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %f %f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.duration, 0, latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def wrk(name: str, url: str, *, method: str = "GET", body: str = "", content_type: str = "application/json",
+        accept: str = "application/xml", seconds: int = 20, connections: int = 16, threads: int = 2) -> Figures:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT.format(method=method, body=json.dumps(body), content_type=content_type, accept=accept))
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script.name, url],
+                         check=True, capture_output=True, text=True).stdout
+    os.unlink(script.name)
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) \d+ ([\d.]+) ([\d.]+)", out)
+    if not match:
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    count, errors, duration_us, p50_us, p99_us = match.groups()
+    return Figures(name, int(count) / (int(duration_us) / 1e6), float(p50_us) / 1000, float(p99_us) / 1000, int(errors))

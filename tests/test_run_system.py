@@ -1,0 +1,80 @@
+"""The system as `make run` starts it: gunicorn, a worker and an embedded Redis, as real processes."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.pictures import encode
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def system_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "STORAGE_DIR")}
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(_free_port()), WEB_CONCURRENCY="2",
+               FETCH_ALLOW_PRIVATE_NETWORKS="1")
+    return env
+
+
+def _flask(env, *args) -> str:
+    done = subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout
+
+
+def _wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_make_run_serves_the_api_with_the_demo_credentials_and_stops_cleanly(system_env, image_server):
+    _flask(system_env, "init-db")
+    seeded = _flask(system_env, "seed-demo").splitlines()
+    email, api_key = seeded[0].split()[-1], seeded[-1].split()[-1]
+    base = f"http://127.0.0.1:{system_env['PORT']}"
+    launcher = subprocess.Popen([str(BIN / "python"), "scripts/run.py"], cwd=ROOT, env=system_env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: requests.get(f"{base}/developer/", timeout=2).ok)
+        image = image_server.serve_bytes("/a.png", encode("PNG", (32, 32)), "image/png")
+        answer = requests.post(f"{base}/REST.svc/Image/", timeout=5, headers={"Accept": "application/json"},
+                               json={"ContactEmail": email, "ContactAPIkey": api_key, "ImageURL": image})
+        ticket = answer.json()["IMAGETICKET"]
+
+        def reviewed():
+            status = requests.get(f"{base}/REST.svc/Image/Status/{ticket}/", timeout=2,
+                                  params={"ContactEmail": email, "ContactAPIkey": api_key},
+                                  headers={"Accept": "application/json"}).json()
+            return status["IMAGESTATUS"]["STATUSID"] == 40
+
+        _wait_for(reviewed)
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        code = launcher.wait(timeout=60)
+    assert code == 0
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{base}/developer/", timeout=2)

@@ -1,0 +1,72 @@
+"""Job: download an order's image, check it, store it, and pass the order on."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from rq import get_current_job
+
+from orders import fetcher, images, lifecycle, storage
+from orders.codes import FailureReason, Status
+from orders.errors import ProcessingError
+from orders.extensions import db
+from orders.models import Order
+
+log = logging.getLogger(__name__)
+ACTOR = "worker:fetch"
+
+
+def fetch_order_image(order_id: int) -> str:
+    """Safe to run twice: an order that already left Received is left alone."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.status != Status.RECEIVED:
+        return "skipped: not in Received"
+    try:
+        data = fetcher.fetch(
+            order.image_url,
+            max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+            allow_private=current_app.config["FETCH_ALLOW_PRIVATE_NETWORKS"],
+        )
+        checked = images.check_image(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    except ProcessingError as exc:
+        if exc.retryable and _retries_left():
+            raise  # RQ schedules the next attempt after its backoff interval
+        return _fail(order_id, exc.reason, exc.message)
+    except Exception as exc:
+        if _retries_left():
+            raise
+        log.exception("fetching order %s failed unexpectedly", order_id)
+        return _fail(order_id, FailureReason.INTERNAL_ERROR, f"unexpected error while fetching: {type(exc).__name__}")
+    return _store_original(order, data, checked)
+
+
+def _store_original(order: Order, data: bytes, checked: images.CheckedImage) -> str:
+    # The name is fixed per order, so a second run rewrites the same file.
+    relpath = f"{storage.order_dir(order.ticket)}/original{checked.extension}"
+    storage.write_bytes(relpath, data)
+    moved = lifecycle.move(
+        order.id,
+        Status.AWAITING_REVIEW,
+        actor=ACTOR,
+        expect=[Status.RECEIVED],
+        note=f"{checked.format} {checked.width}x{checked.height}, {len(data)} bytes",
+        original_path=relpath,
+        original_sha256=checked.sha256,
+        original_format=checked.format,
+        original_width=checked.width,
+        original_height=checked.height,
+    )
+    db.session.commit()
+    return "stored" if moved else "skipped: moved on meanwhile"
+
+
+def _fail(order_id: int, reason: FailureReason, message: str) -> str:
+    db.session.rollback()
+    lifecycle.fail(order_id, reason, message, actor=ACTOR)
+    db.session.commit()
+    return f"failed: {reason.value}"
+
+
+def _retries_left() -> bool:
+    job = get_current_job()
+    return bool(job is not None and job.retries_left)
