@@ -102,7 +102,7 @@ def wants_json() -> bool:
 def to_xml(root: str, fields: dict[str, Any]) -> bytes:
     element = etree.Element(root)
     _fill(element, fields)
-    return etree.tostring(element, xml_declaration=True, encoding="utf-8")
+    return etree.tostring(element, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
 def _fill(parent: etree._Element, fields: dict[str, Any]) -> None:

@@ -1,0 +1,26 @@
+"""The developer page: overview, code tables and the test forms."""
+from orders.codes import ErrorCode, Status
+
+
+def test_developer_page_lists_every_operation_and_code(client):
+    page = client.get("/developer/").get_data(as_text=True)
+
+    for heading in ("GET Templates", "POST Image", "GET Status", "Webhook"):
+        assert heading in page
+    for status in Status:
+        assert f"<td>{status.wire_name}</td>" in page
+    for code in ErrorCode:
+        assert f"<td>{code.value}</td>" in page
+
+
+def test_developer_page_has_a_test_form_for_each_operation(client):
+    page = client.get("/developer/").get_data(as_text=True)
+
+    assert page.count('class="tryit"') == 3
+    assert 'data-path="/REST.svc/Image/"' in page
+    assert client.get("/static/js/developer.js").status_code == 200
+
+
+def test_published_schemas_are_served(client):
+    for name in ("templates-response", "add-image-response", "image-status-response", "error-response", "common"):
+        assert client.get(f"/static/schemas/{name}.xsd").status_code == 200
