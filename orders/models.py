@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Identity, Index, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Identity, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from orders.codes import Status
@@ -78,6 +78,10 @@ class Order(db.Model):
     original_format: Mapped[str | None] = mapped_column(String(10))
     original_width: Mapped[int | None]
     original_height: Mapped[int | None]
+    draft_confidence: Mapped[float | None]
+    draft_inference_ms: Mapped[float | None]
+    preview_path: Mapped[str | None] = mapped_column(Text)
+    mask_path: Mapped[str | None] = mapped_column(Text)  # the latest mask version
     final_path: Mapped[str | None] = mapped_column(Text)
     final_sha256: Mapped[str | None] = mapped_column(String(64))
     final_token: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -89,6 +93,9 @@ class Order(db.Model):
     template: Mapped[Template] = relationship()
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+    mask_versions: Mapped[list[MaskVersion]] = relationship(
+        back_populates="order", order_by="MaskVersion.number", cascade="all, delete-orphan"
     )
 
     @property
@@ -110,3 +117,27 @@ class OrderEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class MaskVersion(db.Model):
+    """Every mask an order ever had: 0 is the machine draft, then each save.
+
+    Files are never overwritten, so any version can be looked at or restored.
+    """
+
+    __tablename__ = "mask_versions"
+    __table_args__ = (UniqueConstraint("order_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(20))  # see MASK_SOURCES
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="mask_versions")
+
+
+MASK_SOURCES = ("model", "region", "brush")

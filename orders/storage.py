@@ -24,16 +24,17 @@ def order_dir(ticket: str) -> str:
 
 
 def absolute(relpath: str) -> Path:
+    """The file's path; its folder is created, so writers need not."""
     path = (root() / relpath).resolve()
     if root().resolve() not in path.parents:
         raise ValueError(f"{relpath!r} is outside the storage folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def write_bytes(relpath: str, data: bytes) -> str:
     """Write atomically; returns the SHA-256 of the bytes."""
     path = absolute(relpath)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -45,6 +46,14 @@ def write_bytes(relpath: str, data: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_of(relpath: str) -> str:
+    digest = hashlib.sha256()
+    with absolute(relpath).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_bytes(relpath: str) -> bytes:

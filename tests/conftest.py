@@ -91,12 +91,23 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         if not backends.services_available():
             pytest.skip("PostgreSQL on 127.0.0.1:5432 or Redis on 127.0.0.1:6379 is not answering")
         chosen = Backend("services", backends.fresh_postgres_schema(), backends.SERVICE_REDIS_URL)
+        request.addfinalizer(backends.drop_postgres_schema)
     backends.migrate(chosen.database_url, chosen.redis_url)
     return chosen
 
 
+@pytest.fixture(scope="session")
+def app_model_dir(tiny_model_dir, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model folder where the tiny box model is pinned as "tiny-box", as fetch-model --file would."""
+    from segmentation.model_store import add_model_from_file
+
+    folder = tmp_path_factory.mktemp("models")
+    add_model_from_file(tiny_model_dir / "box.onnx", None, "tiny-box", folder)
+    return folder
+
+
 @pytest.fixture
-def app(backend: Backend, tmp_path: Path):
+def app(backend: Backend, tmp_path: Path, app_model_dir: Path):
     from app import create_app
 
     application = create_app(
@@ -110,6 +121,9 @@ def app(backend: Backend, tmp_path: Path):
             "FETCH_ALLOW_PRIVATE_NETWORKS": True,  # the image server is on loopback
             "FETCH_RETRY_INTERVALS": "0,0",
             "SWEEP_GRACE_SECONDS": 0,
+            "MODEL_DIR": str(app_model_dir),
+            "SEGMENTATION_MODEL": "tiny-box",
+            "SEGMENT_THREADS": 1,
         }
     )
     yield application

@@ -51,7 +51,7 @@ def test_fetched_image_is_stored_and_awaits_review(app, image_server, order_for,
     assert order.original_sha256 == hashlib.sha256(picture).hexdigest()
     stored = app.config["STORAGE_DIR"] + "/" + order.original_path
     assert open(stored, "rb").read() == picture
-    assert events == [(None, 10), (10, 40)]
+    assert events == [(None, 10), (10, 20), (20, 40)]
 
 
 def test_the_bytes_decide_not_the_content_type(app, image_server, order_for, status, run_jobs):

@@ -1,4 +1,4 @@
-"""Job: download an order's image, check it, store it, and pass the order on."""
+"""Job: download an order's image, check it, store it, and hand the order to the draft job."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +11,7 @@ from orders.codes import FailureReason, Status
 from orders.errors import ProcessingError
 from orders.extensions import db
 from orders.models import Order
+from workers.queues import enqueue_segment
 
 log = logging.getLogger(__name__)
 ACTOR = "worker:fetch"
@@ -46,7 +47,7 @@ def _store_original(order: Order, data: bytes, checked: images.CheckedImage) -> 
     storage.write_bytes(relpath, data)
     moved = lifecycle.move(
         order.id,
-        Status.AWAITING_REVIEW,
+        Status.SEGMENTING,
         actor=ACTOR,
         expect=[Status.RECEIVED],
         note=f"{checked.format} {checked.width}x{checked.height}, {len(data)} bytes",
@@ -57,7 +58,17 @@ def _store_original(order: Order, data: bytes, checked: images.CheckedImage) -> 
         original_height=checked.height,
     )
     db.session.commit()
-    return "stored" if moved else "skipped: moved on meanwhile"
+    if not moved:
+        return "skipped: moved on meanwhile"
+    _queue_draft(order.id)
+    return "stored"
+
+
+def _queue_draft(order_id: int) -> None:
+    try:
+        enqueue_segment(order_id)
+    except Exception:  # noqa: BLE001 - the order is safe in Segmenting; the sweep queues it
+        log.warning("could not queue the draft of order %s; the sweep will", order_id, exc_info=True)
 
 
 def _fail(order_id: int, reason: FailureReason, message: str) -> str:

@@ -29,19 +29,34 @@ def intervals(setting: str) -> list[int]:
     return [int(part) for part in str(current_app.config[setting]).split(",") if part.strip()]
 
 
+def _enqueue(queue_name: str, func: str, order_id: int, *, job_id: str, timeout: int, what: str,
+             retry: Retry | None = None) -> Job:
+    return queue(queue_name).enqueue(
+        func,
+        order_id,
+        job_id=job_id,
+        job_timeout=timeout,
+        retry=retry,
+        result_ttl=_RESULT_TTL,
+        failure_ttl=_FAILURE_TTL,
+        description=f"{what} of order {order_id}",
+    )
+
+
 def fetch_job_id(order_id: int) -> str:
     return f"fetch-{order_id}"
 
 
 def enqueue_fetch(order_id: int) -> Job:
     gaps = intervals("FETCH_RETRY_INTERVALS")
-    return queue("fetch").enqueue(
-        "workers.fetch.fetch_order_image",
-        order_id,
-        job_id=fetch_job_id(order_id),
-        job_timeout=120,
-        retry=Retry(max=len(gaps), interval=gaps) if gaps else None,
-        result_ttl=_RESULT_TTL,
-        failure_ttl=_FAILURE_TTL,
-        description=f"fetch image of order {order_id}",
-    )
+    return _enqueue("fetch", "workers.fetch.fetch_order_image", order_id, job_id=fetch_job_id(order_id),
+                    timeout=120, what="fetch image", retry=Retry(max=len(gaps), interval=gaps) if gaps else None)
+
+
+def segment_job_id(order_id: int) -> str:
+    return f"segment-{order_id}"
+
+
+def enqueue_segment(order_id: int) -> Job:
+    return _enqueue("segment", "workers.segment.draft_order", order_id, job_id=segment_job_id(order_id),
+                    timeout=300, what="draft mask")

@@ -1,35 +1,57 @@
-"""Re-queue orders whose job is gone: Redis was down at POST time, or a worker died."""
+"""Re-queue orders whose job is gone: Redis was down when it should have been
+queued, or the worker running it died (machine lost, process killed).
+
+A job counts as alive while it is queued or scheduled, or while it is started
+AND its worker keeps the job's heartbeat key fresh (see workers.runner). RQ
+alone would notice a dead worker's job only after its heartbeat TTL (the job
+timeout plus a minute) and then only on a maintenance pass.
+"""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 from orders.codes import Status
 from orders.extensions import db
 from orders.models import Order, utcnow
 from workers.connection import get_redis
-from workers.queues import enqueue_fetch, fetch_job_id
+from workers.queues import enqueue_fetch, enqueue_segment, fetch_job_id, segment_job_id
 
 log = logging.getLogger(__name__)
 
-_ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# The job that moves an order on from each waiting status.
+PENDING_WORK: dict[Status, tuple[Callable[[int], str], Callable[[int], Job]]] = {
+    Status.RECEIVED: (fetch_job_id, enqueue_fetch),
+    Status.SEGMENTING: (segment_job_id, enqueue_segment),
+}
+
+_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def heartbeat_key(job_id: str) -> str:
+    return f"clip:job-alive:{job_id}"
 
 
 def sweep() -> int:
-    """Enqueue every order left in Received without a live job; returns how many."""
+    """Enqueue every waiting order without a live job; returns how many."""
     grace = timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
-    stale = db.session.scalars(
-        db.select(Order.id).where(Order.status == int(Status.RECEIVED), Order.updated_at < utcnow() - grace)
+    stale = db.session.execute(
+        db.select(Order.id, Order.status).where(
+            Order.status.in_([int(s) for s in PENDING_WORK]), Order.updated_at < utcnow() - grace
+        )
     ).all()
     db.session.commit()  # end the read transaction before the slow part
     requeued = 0
-    for order_id in stale:
-        if not _job_alive(fetch_job_id(order_id)):
-            enqueue_fetch(order_id)
+    for order_id, status in stale:
+        job_id_of, enqueue = PENDING_WORK[Status(status)]
+        if not _job_alive(job_id_of(order_id)):
+            enqueue(order_id)
             requeued += 1
     if requeued:
         log.info("sweep re-queued %d order(s)", requeued)
@@ -37,8 +59,27 @@ def sweep() -> int:
 
 
 def _job_alive(job_id: str) -> bool:
+    redis = get_redis()
     try:
-        status = Job.fetch(job_id, connection=get_redis()).get_status(refresh=False)
+        job = Job.fetch(job_id, connection=redis)
     except NoSuchJobError:
         return False
-    return status in _ALIVE
+    status = job.get_status(refresh=False)
+    if status in _WAITING:
+        return True
+    if status == JobStatus.STARTED and redis.exists(heartbeat_key(job_id)):
+        return True
+    if status == JobStatus.STARTED:
+        _forget_dead_execution(job)
+    return False
+
+
+def _forget_dead_execution(job: Job) -> None:
+    """Drop the dead run from RQ's started registry, so RQ's own clean-up does not
+    later take the re-queued run for the abandoned one."""
+    registry = StartedJobRegistry(job.origin, connection=job.connection)
+    prefix = f"{job.id}:".encode()
+    stale = [member for member in job.connection.zrange(registry.key, 0, -1) if member.startswith(prefix) or member == job.id.encode()]
+    if stale:
+        job.connection.zrem(registry.key, *stale)
+    log.warning("job %s was started by a worker that is gone; re-queueing", job.id)

