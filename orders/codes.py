@@ -156,3 +156,33 @@ CURRENCIES: dict[int, str] = {
     9: "AUD",
     10: "CAD",
 }
+
+
+class RejectReason(enum.Enum):
+    """Why an operator rejected an order; the customer sees it as the status `message`."""
+
+    NOT_PRODUCT_PHOTO = "notProductPhoto"
+    SUBJECT_UNCLEAR = "subjectUnclear"
+    RESOLUTION_TOO_LOW = "resolutionTooLow"
+    UNSUPPORTED_CONTENT = "unsupportedContent"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return REJECT_LABELS[self]
+
+
+REJECT_LABELS = {
+    RejectReason.NOT_PRODUCT_PHOTO: "Not a product photo",
+    RejectReason.SUBJECT_UNCLEAR: "Subject unclear",
+    RejectReason.RESOLUTION_TOO_LOW: "Resolution too low",
+    RejectReason.UNSUPPORTED_CONTENT: "Unsupported content",
+    RejectReason.OTHER: "Other",
+}
+
+
+class Role(enum.Enum):
+    """Dashboard roles: operators work the queue; admins also run customers, templates, operators and stats."""
+
+    OPERATOR = "operator"
+    ADMIN = "admin"

@@ -18,7 +18,10 @@ _NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=_NAMING))
+# expire_on_commit=False: what a service function returns stays readable after its
+# commit, and no refresh query follows every commit. orders.lifecycle expires a
+# loaded order itself when it changes the row behind the ORM's back.
+db = SQLAlchemy(metadata=MetaData(naming_convention=_NAMING), session_options={"expire_on_commit": False})
 migrate = Migrate()
 
 
@@ -29,10 +32,17 @@ def _rate_limit_key() -> str:
     """
     from orders.wire import request_param
 
-    api_key = request_param("ContactAPIkey")
+    return rate_limit_key(request_param("ContactAPIkey"), request.remote_addr)
+
+
+def rate_limit_key(api_key: str | None, remote_addr: str | None) -> str:
+    """The limiter's bucket name; SOAP uses it too, so both protocols share one bucket per key."""
     if api_key:
         return "key:" + hashlib.sha256(api_key.encode()).hexdigest()[:32]
-    return "ip:" + (request.remote_addr or "unknown")
+    return "ip:" + (remote_addr or "unknown")
 
 
 limiter = Limiter(key_func=_rate_limit_key)
+
+# One bucket per API key for every API call, REST or SOAP: RATE_LIMIT is per key, not per operation.
+API_RATE_SCOPE = "api"

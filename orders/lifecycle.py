@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from orders.codes import TRANSITIONS, FailureReason, Status
 from orders.extensions import db
@@ -67,9 +68,11 @@ def fail(order_id: int, reason: FailureReason, message: str, *, actor: str) -> b
     )
 
 
-def record_creation(order: Order, actor: str) -> None:
+def record_creation(order_id: int, *, at: datetime, actor: str) -> None:
     """The first history row: the order exists, in Received."""
-    db.session.add(OrderEvent(order=order, at=order.created_at, from_status=None, to_status=int(Status.RECEIVED), actor=actor))
+    db.session.execute(
+        insert(OrderEvent).values(order_id=order_id, at=at, from_status=None, to_status=int(Status.RECEIVED), actor=actor)
+    )
 
 
 def _current_status(order_id: int) -> int | None:

@@ -82,13 +82,19 @@ class Order(db.Model):
     draft_inference_ms: Mapped[float | None]
     preview_path: Mapped[str | None] = mapped_column(Text)
     mask_path: Mapped[str | None] = mapped_column(Text)  # the latest mask version
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    lease_expires_at: Mapped[datetime | None]
     final_path: Mapped[str | None] = mapped_column(Text)
     final_sha256: Mapped[str | None] = mapped_column(String(64))
     final_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    final_svg_path: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    callback_state: Mapped[str | None] = mapped_column(String(20))  # see CALLBACK_STATES
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(foreign_keys=[customer_id])
+    claimed_by: Mapped[Operator | None] = relationship(foreign_keys=[claimed_by_id])
     developer: Mapped[Customer | None] = relationship(foreign_keys=[developer_id])
     template: Mapped[Template] = relationship()
     events: Mapped[list[OrderEvent]] = relationship(
@@ -135,9 +141,76 @@ class MaskVersion(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(20))  # see MASK_SOURCES
     author: Mapped[str] = mapped_column(String(100))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="mask_versions")
 
 
 MASK_SOURCES = ("model", "region", "brush")
+
+
+class Operator(db.Model):
+    """A person who reviews orders (role operator) or also runs the shop (role admin)."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="operator")
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Flask-Login's user interface.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ReviewSession(db.Model):
+    """One operator's time on one order, from claim to approve, reject or release.
+
+    The dashboard's seconds-per-order and per-operator figures come from here.
+    """
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # approved, rejected, released, expired
+    edits: Mapped[int] = mapped_column(default=0)
+
+
+CALLBACK_STATES = ("pending", "delivered", "failed", "gone")
+
+
+class CallbackAttempt(db.Model):
+    """One POST to a customer's callback URL: when, what came back, how long it took."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    url: Mapped[str] = mapped_column(Text)
+    status_id: Mapped[int]  # the order status the callback announced
+    http_status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float]
+    ok: Mapped[bool]

@@ -14,14 +14,14 @@ from werkzeug.exceptions import HTTPException
 from orders import service
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
-from orders.extensions import db, limiter
+from orders.extensions import API_RATE_SCOPE, db, limiter
 from orders.models import Template
 from orders.wire import envelope, request_param, request_params, respond
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("rest", __name__, url_prefix="/REST.svc")
-limiter.limit(lambda: current_app.config["RATE_LIMIT"])(bp)
+limiter.shared_limit(lambda: current_app.config["RATE_LIMIT"], scope=API_RATE_SCOPE)(bp)
 
 PREFIX = "/REST.svc"
 ROOTS = {

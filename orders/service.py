@@ -55,11 +55,19 @@ class ImageStatus:
 # --- the three API operations ------------------------------------------------
 
 
-def authenticate(email: str, api_key: str) -> Customer:
+# The columns an API call needs of an account: reading just these (not the
+# ORM entity) keeps the hot API paths cheap.
+_ACCOUNT = (Customer.id, Customer.email, Customer.api_key_hash, Customer.active, Customer.is_developer,
+            Customer.commission_pct, Customer.default_template_id)
+_TEMPLATE = (Template.id, Template.price_amount, Template.currency_id, Template.delivery_hours)
+
+
+def authenticate(email: str, api_key: str) -> Row:
+    """The caller's account (a row of _ACCOUNT's columns), or invalidCredentials."""
     email, api_key = _required("ContactEmail", email), _required("ContactAPIkey", api_key)
-    customer = db.session.scalar(db.select(Customer).where(Customer.email == email.lower()))
-    _check_key(customer, api_key)
-    return customer
+    account = db.session.execute(db.select(*_ACCOUNT).where(Customer.email == email.lower())).first()
+    _check_key(account, api_key)
+    return account
 
 
 def _check_key(account: Any, api_key: str) -> None:
@@ -75,7 +83,13 @@ def list_templates(email: str, api_key: str) -> list[Template]:
     return list(db.session.scalars(db.select(Template).where(Template.active.is_(True)).order_by(Template.id)))
 
 
-def add_image(req: AddImageRequest) -> Order:
+@dataclass(frozen=True)
+class PlacedOrder:
+    id: int
+    ticket: str
+
+
+def add_image(req: AddImageRequest) -> PlacedOrder:
     """Validate, commit the order, then queue its first job.
 
     The order is committed before the queue is touched: if Redis is down the
@@ -90,28 +104,33 @@ def add_image(req: AddImageRequest) -> Order:
     hours = _delivery_hours(req.requested_hours, template.delivery_hours)
 
     now = utcnow()
-    order = Order(
-        ticket=str(uuid.uuid4()),
-        customer=customer,
-        developer=developer,
-        commission_amount=_commission(template.price_amount, developer),
-        template=template,
-        price_amount=template.price_amount,
-        currency_id=template.currency_id,
-        image_url=image_url,
-        image_url2=image_url2,
-        callback_url=callback_url,
-        delivery_hours=hours,
-        due_at=now + timedelta(hours=hours),
-        status=int(Status.RECEIVED),
-        created_at=now,
-        updated_at=now,
-    )
-    db.session.add(order)
-    lifecycle.record_creation(order, actor=f"customer:{customer.email}")
+    ticket = str(uuid.uuid4())
+    # Core inserts: the POST is the busiest write, and the ORM's unit of work costs more than the SQL.
+    order_id = db.session.execute(
+        db.insert(Order)
+        .values(
+            ticket=ticket,
+            customer_id=customer.id,
+            developer_id=developer.id if developer else None,
+            commission_amount=_commission(template.price_amount, developer),
+            template_id=template.id,
+            price_amount=template.price_amount,
+            currency_id=template.currency_id,
+            image_url=image_url,
+            image_url2=image_url2,
+            callback_url=callback_url,
+            delivery_hours=hours,
+            due_at=now + timedelta(hours=hours),
+            status=int(Status.RECEIVED),
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(Order.id)
+    ).scalar_one()
+    lifecycle.record_creation(order_id, at=now, actor=f"customer:{customer.email}")
     db.session.commit()
-    _queue_first_job(order.id)
-    return order
+    _queue_first_job(order_id)
+    return PlacedOrder(order_id, ticket)
 
 
 def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
@@ -142,7 +161,7 @@ def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
 def final_image_url(order: Order | Row) -> str:
     if order.status != Status.DELIVERED or not order.final_token or not order.final_path:
         return ""
-    name = order.final_path.rsplit("/", 1)[-1]
+    name = order.final_path.rsplit("/", 1)[-1]  # the customer's own file name, see workers.render
     return f"{current_app.config['PUBLIC_BASE_URL']}/files/{order.final_token}/{name}"
 
 
@@ -194,6 +213,48 @@ def set_customer_active(email: str, active: bool) -> Customer:
 def create_template(
     *, name: str, price: Decimal | str, currency_id: int, delivery_hours: int, options: dict[str, Any] | None = None
 ) -> Template:
+    template = Template(**_template_fields(name, price, currency_id, delivery_hours, options))
+    db.session.add(template)
+    db.session.commit()
+    return template
+
+
+def update_template(
+    template_id: int, *, name: str, price: Decimal | str, currency_id: int, delivery_hours: int,
+    options: dict[str, Any] | None = None,
+) -> Template:
+    """Change a template; orders already placed keep the price and delivery time they were placed with."""
+    template = template_by_id(template_id)
+    for field, value in _template_fields(name, price, currency_id, delivery_hours, options).items():
+        setattr(template, field, value)
+    db.session.commit()
+    return template
+
+
+def set_template_active(template_id: int, active: bool) -> Template:
+    """An inactive template is refused to new orders; existing orders are not touched."""
+    template = template_by_id(template_id)
+    template.active = active
+    db.session.commit()
+    return template
+
+
+def template_by_id(template_id: int) -> Template:
+    template = db.session.get(Template, template_id)
+    if template is None:
+        raise ServiceError(ErrorCode.UNKNOWN_TEMPLATE, f"no template has id {template_id}")
+    return template
+
+
+def all_templates() -> list[Template]:
+    """Every template, inactive ones included (for the admin pages)."""
+    return list(db.session.scalars(db.select(Template).order_by(Template.id)))
+
+
+def _template_fields(
+    name: str, price: Decimal | str, currency_id: int, delivery_hours: int, options: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The checked column values of a template, for create and update alike."""
     name = _required("name", name)
     amount = _decimal("price", price)
     if amount < 0:
@@ -203,16 +264,53 @@ def create_template(
         raise ServiceError(ErrorCode.INVALID_PARAMETER, f"unknown currency id {currency_id} (known: {known})")
     if not MIN_DELIVERY_HOURS <= delivery_hours <= MAX_DELIVERY_HOURS:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, f"delivery hours must be {MIN_DELIVERY_HOURS}-{MAX_DELIVERY_HOURS}")
-    template = Template(
-        name=name,
-        price_amount=amount.quantize(CENT),
-        currency_id=currency_id,
-        delivery_hours=delivery_hours,
-        options=dict(options or {}),
+    return {
+        "name": name,
+        "price_amount": amount.quantize(CENT),
+        "currency_id": currency_id,
+        "delivery_hours": delivery_hours,
+        "options": dict(options or {}),
+    }
+
+
+def list_customers() -> list[tuple[Customer, int]]:
+    """Every customer with how many orders it has placed (for the admin pages)."""
+    counts = (
+        db.select(Order.customer_id, db.func.count(Order.id).label("orders"))
+        .group_by(Order.customer_id)
+        .subquery()
     )
-    db.session.add(template)
-    db.session.commit()
-    return template
+    rows = db.session.execute(
+        db.select(Customer, db.func.coalesce(counts.c.orders, 0))
+        .outerjoin(counts, counts.c.customer_id == Customer.id)
+        .order_by(Customer.email)
+    )
+    return [(customer, int(count)) for customer, count in rows]
+
+
+def customer_by_id(customer_id: int) -> Customer:
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"no customer has id {customer_id}")
+    return customer
+
+
+def customer_orders(customer_id: int, limit: int = 200) -> list[Order]:
+    """A customer's latest orders, newest first."""
+    return list(db.session.scalars(
+        db.select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    ))
+
+
+def validated_options(raw: dict[str, Any]) -> dict[str, str]:
+    """Template options checked against the one options table (rendering.options), in canonical form."""
+    from rendering.options import OptionError, parse_options
+
+    try:
+        return parse_options({str(k): str(v) for k, v in raw.items()}).to_dict()
+    except OptionError as exc:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, str(exc)) from None
 
 
 def set_default_template(email: str, template_id: int) -> None:
@@ -266,7 +364,7 @@ def _decimal(name: str, value: Decimal | str | None, default: Decimal | None = N
     return number
 
 
-def _developer(api_key: str, customer: Customer) -> Customer | None:
+def _developer(api_key: str, customer: Row) -> Row | None:
     """The developer partner the order is credited to, if any.
 
     The reference lets a customer send its own key as developer key for tests:
@@ -275,30 +373,43 @@ def _developer(api_key: str, customer: Customer) -> Customer | None:
     api_key = (api_key or "").strip()
     if not api_key or credentials.key_matches(api_key, customer.api_key_hash):
         return None
-    developer = db.session.scalar(db.select(Customer).where(Customer.api_key_hash == credentials.hash_key(api_key)))
+    developer = db.session.execute(
+        db.select(*_ACCOUNT).where(Customer.api_key_hash == credentials.hash_key(api_key))
+    ).first()
     if developer is None or not developer.active:
         raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "developerAPIkey does not match an active account")
     return developer if developer.is_developer else None
 
 
-def _commission(price: Decimal, developer: Customer | None) -> Decimal | None:
+def _commission(price: Decimal, developer: Row | None) -> Decimal | None:
     if developer is None:
         return None
     return (price * developer.commission_pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _template_for(template_id: str, customer: Customer) -> Template:
+def _template_for(template_id: str, customer: Row) -> Row:
+    """The template an order uses: the one named, else the customer's default, else the first active one."""
     template_id = (template_id or "").strip()
     if template_id:
-        if not template_id.isdigit():
+        if not template_id.isdigit() or len(template_id) > 12:
             raise ServiceError(ErrorCode.INVALID_PARAMETER, f"templateId must be a number, not {template_id!r}")
-        return _active_template(int(template_id))
-    if customer.default_template is not None and customer.default_template.active:
-        return customer.default_template
-    fallback = db.session.scalar(db.select(Template).where(Template.active.is_(True)).order_by(Template.id).limit(1))
+        return _active_template_row(int(template_id))
+    active = db.select(*_TEMPLATE).where(Template.active.is_(True))
+    if customer.default_template_id is not None:
+        default = db.session.execute(active.where(Template.id == customer.default_template_id)).first()
+        if default is not None:
+            return default
+    fallback = db.session.execute(active.order_by(Template.id).limit(1)).first()
     if fallback is None:
         raise ServiceError(ErrorCode.MISSING_PARAMETER, "templateId is required: no default template is set")
     return fallback
+
+
+def _active_template_row(template_id: int) -> Row:
+    row = db.session.execute(db.select(*_TEMPLATE).where(Template.id == template_id, Template.active.is_(True))).first()
+    if row is None:
+        raise ServiceError(ErrorCode.UNKNOWN_TEMPLATE, f"no active template has id {template_id}")
+    return row
 
 
 def _active_template(template_id: int) -> Template:

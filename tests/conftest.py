@@ -197,3 +197,73 @@ def run_jobs(app):
         run_worker(app, QUEUE_NAMES, burst=True)
 
     return run
+
+
+@pytest.fixture
+def make_operator(app):
+    def make(name: str = "olga", password: str = "correct horse battery", admin: bool = False):
+        from orders import operators
+
+        with app.app_context():
+            operators.create_operator(name, password, admin=admin)
+        return name
+
+    return make
+
+
+@pytest.fixture
+def reviewable(app, client, customer, template_id, image_server, run_jobs):
+    """Place orders and run the worker until they await review; returns their tickets."""
+    from tests.support.api import post_image, ticket_of
+    from tests.support.pictures import encode
+
+    def make(count: int = 1, **fields) -> list[str]:
+        url = image_server.serve_bytes("/review.png", encode("PNG", (96, 64)), "image/png")
+        tickets = [ticket_of(post_image(client, customer, templateId=template_id, ImageURL=url, **fields))
+                   for _ in range(count)]
+        run_jobs()
+        return tickets
+
+    return make
+
+
+@pytest.fixture
+def receiver():
+    """A customer's callback URL on loopback; set .answers to script its replies."""
+    from tests.support.receiver import CallbackReceiver
+
+    endpoint = CallbackReceiver()
+    yield endpoint
+    endpoint.stop()
+
+
+# --- SOAP clients ---
+import pytest  # noqa: E402,F811  (each section keeps its own imports)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app over real HTTP on loopback; its WSDL names this server's address."""
+    from tests.support.soap import LiveServer
+
+    server = LiveServer(app)
+    app.config["PUBLIC_BASE_URL"] = server.base
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def zeep_client(live_server):
+    import zeep
+
+    return zeep.Client(live_server.wsdl_url)
+
+
+@pytest.fixture
+def suds_client(live_server):
+    from suds.client import Client
+
+    return Client(live_server.wsdl_url, cache=None)

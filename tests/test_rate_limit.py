@@ -21,3 +21,13 @@ def test_limit_is_per_api_key(app, client, make_customer):
 
     assert client.get("/REST.svc/Templates/", query_string=first.creds()).status_code == 429
     assert client.get("/REST.svc/Templates/", query_string=second.creds()).status_code == 200
+
+
+def test_one_limit_covers_every_operation_of_a_key(app, client, customer):
+    app.config["RATE_LIMIT"] = "2/minute"
+
+    client.get("/REST.svc/Templates/", query_string=customer.creds())
+    client.post("/REST.svc/Image/", json={**customer.creds(), "ImageURL": "https://a.example/b.jpg"})
+
+    status = client.get("/REST.svc/Image/Status/00000000-0000-4000-8000-000000000000/", query_string=customer.creds())
+    assert status.status_code == 429

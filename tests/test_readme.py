@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from app import SETTINGS
-from orders.codes import CURRENCIES, ErrorCode, FailureReason, Status
+from orders.codes import CURRENCIES, ErrorCode, FailureReason, RejectReason, Status
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -40,3 +40,14 @@ def test_xsd_enumerations_match_the_codes():
     status = (schemas / "image-status-response.xsd").read_text()
     assert all(f'value="{c.value}"' in common for c in ErrorCode)
     assert all(f'value="{s.value}"' in status and f'value="{s.wire_name}"' in status for s in Status)
+
+
+@pytest.mark.parametrize("reason", list(RejectReason), ids=lambda r: r.name)
+def test_every_reject_reason_is_documented(reason):
+    assert f"| {reason.value} | {reason.label}" in README
+
+
+def test_the_template_options_table_is_the_code_s_own():
+    from rendering.options import markdown_table
+
+    assert markdown_table().strip() in README

@@ -11,6 +11,7 @@ from orders.codes import FailureReason, Status
 from orders.errors import ProcessingError
 from orders.extensions import db
 from orders.models import Order
+from workers.outcomes import fail_order
 from workers.queues import enqueue_segment
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,13 @@ def fetch_order_image(order_id: int) -> str:
     except ProcessingError as exc:
         if exc.retryable and _retries_left():
             raise  # RQ schedules the next attempt after its backoff interval
-        return _fail(order_id, exc.reason, exc.message)
+        return fail_order(order_id, exc.reason, exc.message, actor=ACTOR)
     except Exception as exc:
         if _retries_left():
             raise
         log.exception("fetching order %s failed unexpectedly", order_id)
-        return _fail(order_id, FailureReason.INTERNAL_ERROR, f"unexpected error while fetching: {type(exc).__name__}")
+        return fail_order(order_id, FailureReason.INTERNAL_ERROR, f"unexpected error while fetching: {type(exc).__name__}",
+                          actor=ACTOR)
     return _store_original(order, data, checked)
 
 
@@ -69,13 +71,6 @@ def _queue_draft(order_id: int) -> None:
         enqueue_segment(order_id)
     except Exception:  # noqa: BLE001 - the order is safe in Segmenting; the sweep queues it
         log.warning("could not queue the draft of order %s; the sweep will", order_id, exc_info=True)
-
-
-def _fail(order_id: int, reason: FailureReason, message: str) -> str:
-    db.session.rollback()
-    lifecycle.fail(order_id, reason, message, actor=ACTOR)
-    db.session.commit()
-    return f"failed: {reason.value}"
 
 
 def _retries_left() -> bool:

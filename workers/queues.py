@@ -60,3 +60,36 @@ def segment_job_id(order_id: int) -> str:
 def enqueue_segment(order_id: int) -> Job:
     return _enqueue("segment", "workers.segment.draft_order", order_id, job_id=segment_job_id(order_id),
                     timeout=300, what="draft mask")
+
+
+def enqueue_region(order_id: int, box: tuple[int, int, int, int], operator_id: int | None) -> Job:
+    # A fresh id per request: an operator may re-run several regions of one order.
+    return queue("segment").enqueue(
+        "workers.segment.redraft_region_job",
+        order_id,
+        list(box),
+        operator_id,
+        job_timeout=300,
+        result_ttl=_RESULT_TTL,
+        failure_ttl=_FAILURE_TTL,
+        description=f"re-run region {box} of order {order_id}",
+    )
+
+
+def render_job_id(order_id: int) -> str:
+    return f"render-{order_id}"
+
+
+def enqueue_render(order_id: int) -> Job:
+    return _enqueue("render", "workers.render.render_order", order_id, job_id=render_job_id(order_id),
+                    timeout=600, what="render final image")
+
+
+def callback_job_id(order_id: int) -> str:
+    return f"callback-{order_id}"
+
+
+def enqueue_callback(order_id: int) -> Job:
+    gaps = intervals("CALLBACK_RETRY_INTERVALS")
+    return _enqueue("callback", "workers.callback.send_callback", order_id, job_id=callback_job_id(order_id),
+                    timeout=60, what="send callback", retry=Retry(max=len(gaps), interval=gaps) if gaps else None)

@@ -9,6 +9,7 @@ from orders.extensions import db
 from orders.models import MaskVersion, Order
 from segmentation.draft import make_draft, save_draft
 from workers import model
+from workers.outcomes import fail_order
 
 log = logging.getLogger(__name__)
 ACTOR = "worker:segment"
@@ -27,10 +28,7 @@ def draft_order(order_id: int) -> str:
         save_draft(draft, source, storage.absolute(mask_path), storage.absolute(preview_path))
     except Exception as exc:  # noqa: BLE001 - a model fault fails this order, never the worker
         log.exception("drafting order %s failed", order_id)
-        db.session.rollback()
-        lifecycle.fail(order_id, FailureReason.SEGMENTATION_FAILED, f"{type(exc).__name__}: {exc}"[:500], actor=ACTOR)
-        db.session.commit()
-        return "failed: segmentationFailed"
+        return fail_order(order_id, FailureReason.SEGMENTATION_FAILED, f"{type(exc).__name__}: {exc}", actor=ACTOR)
     return _attach(order, draft, mask_path, preview_path)
 
 
@@ -51,3 +49,20 @@ def _attach(order: Order, draft, mask_path: str, preview_path: str) -> str:
                                    source="model", author=ACTOR))
     db.session.commit()
     return "drafted" if moved else "skipped: moved on meanwhile"
+
+
+def redraft_region_job(order_id: int, box: list[int], operator_id: int | None) -> str:
+    """Re-run the model on a box of the original and merge it into the latest mask as a new version."""
+    from PIL import Image
+
+    from orders.review import add_region_version
+    from segmentation.draft import redraft_region
+
+    order = db.session.get(Order, order_id)
+    if order is None or order.status not in (Status.AWAITING_REVIEW, Status.IN_REVIEW):
+        return "skipped: not in review"
+    with Image.open(storage.absolute(order.mask_path)) as current:
+        merged = redraft_region(model.segmenter(), storage.absolute(order.original_path), current.convert("L"),
+                                tuple(box))
+    version = add_region_version(order_id, merged, operator_id)
+    return f"version {version.number}" if version else "skipped: left review meanwhile"

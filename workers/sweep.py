@@ -21,7 +21,16 @@ from orders.codes import Status
 from orders.extensions import db
 from orders.models import Order, utcnow
 from workers.connection import get_redis
-from workers.queues import enqueue_fetch, enqueue_segment, fetch_job_id, segment_job_id
+from workers.queues import (
+    callback_job_id,
+    enqueue_callback,
+    enqueue_fetch,
+    enqueue_render,
+    enqueue_segment,
+    fetch_job_id,
+    render_job_id,
+    segment_job_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +38,7 @@ log = logging.getLogger(__name__)
 PENDING_WORK: dict[Status, tuple[Callable[[int], str], Callable[[int], Job]]] = {
     Status.RECEIVED: (fetch_job_id, enqueue_fetch),
     Status.SEGMENTING: (segment_job_id, enqueue_segment),
+    Status.RENDERING: (render_job_id, enqueue_render),
 }
 
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -53,8 +63,23 @@ def sweep() -> int:
         if not _job_alive(job_id_of(order_id)):
             enqueue(order_id)
             requeued += 1
+    requeued += _pending_callbacks(grace)
     if requeued:
-        log.info("sweep re-queued %d order(s)", requeued)
+        log.info("sweep re-queued %d job(s)", requeued)
+    return requeued
+
+
+def _pending_callbacks(grace: timedelta) -> int:
+    """Callbacks of finished orders whose job is gone (scheduled retries count as alive)."""
+    pending = db.session.scalars(
+        db.select(Order.id).where(Order.callback_state == "pending", Order.updated_at < utcnow() - grace)
+    ).all()
+    db.session.commit()
+    requeued = 0
+    for order_id in pending:
+        if not _job_alive(callback_job_id(order_id)):
+            enqueue_callback(order_id)
+            requeued += 1
     return requeued
 
 

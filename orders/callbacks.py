@@ -1,0 +1,151 @@
+"""The customer callback: what is sent, how it is signed, and the log of attempts.
+
+The body is the reference API's form fields (imageTicket, ProcessedImageURL)
+plus StatusId and StatusName, signed the Standard Webhooks way with the
+customer's secret. Success is any 2xx within CALLBACK_TIMEOUT_SECONDS (15 s
+by default: the Standard Webhooks and Svix figure); a 3xx is a
+failure and is not followed; 410 Gone stops the retries. The URL goes through
+the same address rules as the image fetcher.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import requests
+from flask import current_app
+from sqlalchemy import select
+from standardwebhooks import Webhook
+
+from orders import fetcher
+from orders.codes import ErrorCode, Status
+from orders.errors import ProcessingError, ServiceError
+from orders.extensions import db
+from orders.models import CallbackAttempt, Customer, Order
+from orders.service import final_image_url
+
+FINAL = (Status.DELIVERED, Status.FAILED, Status.REJECTED)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    retry: bool  # worth trying again later
+    detail: str
+
+
+def payload(order: Order) -> dict[str, str]:
+    status = Status(order.status)
+    return {
+        "imageTicket": order.ticket,
+        "ProcessedImageURL": final_image_url(order),
+        "StatusId": str(int(status)),
+        "StatusName": status.wire_name,
+    }
+
+
+def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
+    now = datetime.now(timezone.utc)
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, now, body),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def attempt(order_id: int) -> Outcome:
+    """POST the callback once and log the attempt."""
+    order = db.session.get(Order, order_id)
+    if order is None or not order.callback_url or Status(order.status) not in FINAL:
+        return Outcome(True, False, "nothing to send")
+    secret = db.session.scalar(select(Customer.webhook_secret).where(Customer.id == order.customer_id))
+    body = urlencode(payload(order))
+    # One id per order and announced status: a retry is the same message, so receivers can de-duplicate.
+    headers = signed_headers(secret, f"msg_{order.ticket}_{order.status}", body)
+    started = time.perf_counter()
+    http_status, error = _post(order.callback_url, body, headers)
+    outcome = _judge(http_status, error)
+    db.session.add(CallbackAttempt(order_id=order.id, url=order.callback_url, status_id=order.status,
+                                   http_status=http_status, error=error, ok=outcome.ok,
+                                   duration_ms=(time.perf_counter() - started) * 1000))
+    order.callback_state = "delivered" if outcome.ok else ("gone" if http_status == 410 else "pending")
+    db.session.commit()
+    return outcome
+
+
+def give_up(order_id: int) -> None:
+    """After the last retry: the order keeps its status, the callback is marked failed."""
+    order = db.session.get(Order, order_id)
+    if order is not None and order.callback_state == "pending":
+        order.callback_state = "failed"
+        db.session.commit()
+
+
+def attempts_of(ticket: str) -> list[CallbackAttempt]:
+    order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
+    if order is None:
+        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+    return list(db.session.scalars(select(CallbackAttempt).where(CallbackAttempt.order_id == order.id)
+                                   .order_by(CallbackAttempt.id)))
+
+
+def resend(ticket: str) -> None:
+    """Send the callback of a finished order again (operator's button, CLI)."""
+    from workers.queues import enqueue_callback
+
+    order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
+    if order is None:
+        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+    if not order.callback_url:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "this order has no callback URL")
+    if Status(order.status) not in FINAL:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "the order is not finished yet; its callback will follow")
+    order.callback_state = "pending"
+    db.session.commit()
+    enqueue_callback(order.id)
+
+
+def queue_for(order_id: int) -> None:
+    """Queue the callback of an order that just became final, if it has a callback URL."""
+    from workers.queues import enqueue_callback
+
+    order = db.session.get(Order, order_id)
+    if order is None or not order.callback_url:
+        return
+    order.callback_state = "pending"
+    db.session.commit()
+    try:
+        enqueue_callback(order_id)
+    except Exception:  # noqa: BLE001 - the order's state is committed; the sweep queues pending callbacks
+        current_app.logger.warning("could not queue the callback of order %s", order_id, exc_info=True)
+
+
+def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str | None]:
+    allow_private = current_app.config["FETCH_ALLOW_PRIVATE_NETWORKS"]
+    timeout = current_app.config["CALLBACK_TIMEOUT_SECONDS"]
+    try:
+        fetcher.vet_url(url, allow_private)
+        with fetcher.make_session(allow_private) as session:
+            response = session.post(url, data=body.encode(), headers=headers, timeout=(5, timeout),
+                                    allow_redirects=False, stream=True)
+            response.close()  # the answer's body is of no interest, and may be large
+            return response.status_code, None
+    except ProcessingError as exc:
+        return None, f"{exc.reason.value}: {exc.message}"
+    except requests.Timeout:
+        return None, f"no answer within {timeout} s"
+    except requests.RequestException as exc:
+        return None, f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def _judge(http_status: int | None, error: str | None) -> Outcome:
+    if http_status is not None and 200 <= http_status < 300:
+        return Outcome(True, False, f"HTTP {http_status}")
+    if http_status == 410:
+        return Outcome(False, False, "HTTP 410 Gone: the receiver asked us to stop")
+    if error and error.startswith("blockedAddress"):
+        return Outcome(False, False, error)
+    return Outcome(False, True, error or f"HTTP {http_status}")

@@ -1,0 +1,369 @@
+"""The review service: the queue, claims with leases, mask versions, approve and reject.
+
+The dashboard, its JSON endpoints and the `flask review` CLI all call these.
+Every rule lives here: who may touch an order, when a lease runs out, what a
+save or an approval does. Functions raise ServiceError and commit their work.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import and_, select
+
+from orders import lifecycle, storage
+from orders.codes import ErrorCode, RejectReason, Status
+from orders.errors import ServiceError
+from orders.extensions import db
+from orders.models import Customer, MaskVersion, Operator, Order, ReviewSession, Template, utcnow
+
+REVIEWABLE = (Status.AWAITING_REVIEW, Status.IN_REVIEW)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    customer_id: int | None = None
+    template_id: int | None = None
+    due_within_hours: float | None = None  # only orders due within this many hours (overdue included)
+
+
+# --- the queue -------------------------------------------------------------------------
+
+
+def _queue_query(filters: QueueFilter):
+    query = select(Order).where(Order.status == int(Status.AWAITING_REVIEW))
+    if filters.customer_id:
+        query = query.where(Order.customer_id == filters.customer_id)
+    if filters.template_id:
+        query = query.where(Order.template_id == filters.template_id)
+    if filters.due_within_hours is not None:
+        query = query.where(Order.due_at <= utcnow() + timedelta(hours=filters.due_within_hours))
+    # Soonest due first; among equals the draft the model was least sure of.
+    return query.order_by(Order.due_at, Order.draft_confidence.is_(None).desc(), Order.draft_confidence, Order.id)
+
+
+def queue(filters: QueueFilter = QueueFilter(), limit: int = 100) -> list[Order]:
+    expire_leases()
+    return list(db.session.scalars(_queue_query(filters).limit(limit)))
+
+
+def queue_count(filters: QueueFilter = QueueFilter()) -> int:
+    counted = _queue_query(filters).order_by(None).with_only_columns(db.func.count(Order.id))
+    return db.session.scalar(counted)
+
+
+def high_confidence(min_confidence: float, limit: int = 60) -> list[Order]:
+    """Drafts for bulk approval: the most confident first."""
+    query = (
+        select(Order)
+        .where(Order.status == int(Status.AWAITING_REVIEW), Order.draft_confidence >= min_confidence)
+        .order_by(Order.draft_confidence.desc(), Order.due_at)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+# --- claims and leases -----------------------------------------------------------------
+
+
+def lease_length() -> timedelta:
+    return timedelta(seconds=current_app.config["REVIEW_LEASE_SECONDS"])
+
+
+def claim_next(operator: Operator, filters: QueueFilter = QueueFilter()) -> Order | None:
+    """Take the next order for this operator, atomically: two operators never get the same one.
+
+    PostgreSQL locks the chosen row with FOR UPDATE SKIP LOCKED, so concurrent
+    claimers each skip to a different order. SQLite has no row locks; there the
+    conditional status update decides and a loser simply tries the next order.
+    """
+    expire_leases()
+    postgres = db.engine.dialect.name == "postgresql"
+    skipped: list[int] = []
+    for _attempt in range(20):
+        query = _queue_query(filters).with_only_columns(Order.id).limit(1)
+        if skipped:
+            query = query.where(Order.id.not_in(skipped))
+        if postgres:
+            query = query.with_for_update(skip_locked=True, of=Order)
+        order_id = db.session.scalar(query)
+        if order_id is None:
+            db.session.rollback()
+            return None
+        if _take(operator, order_id):
+            return db.session.get(Order, order_id)
+        skipped.append(order_id)
+    return None
+
+
+def claim(operator: Operator, ticket: str) -> Order:
+    """Open a chosen order for review. Re-opening an order one already holds renews its lease."""
+    expire_leases()
+    order = order_by_ticket(ticket)
+    if order.status == Status.IN_REVIEW and order.claimed_by_id == operator.id:
+        renew_lease(operator, ticket)
+        return order
+    if order.status != Status.AWAITING_REVIEW or not _take(operator, order.id):
+        raise _not_yours(order)
+    return db.session.get(Order, order.id)
+
+
+def _take(operator: Operator, order_id: int) -> bool:
+    moved = lifecycle.move(
+        order_id,
+        Status.IN_REVIEW,
+        actor=_actor(operator),
+        expect=[Status.AWAITING_REVIEW],
+        claimed_by_id=operator.id,
+        lease_expires_at=utcnow() + lease_length(),
+    )
+    if moved:
+        db.session.add(ReviewSession(order_id=order_id, operator_id=operator.id))
+    db.session.commit()
+    return moved
+
+
+def renew_lease(operator: Operator, ticket: str) -> datetime:
+    order = held_order(operator, ticket)
+    order.lease_expires_at = utcnow() + lease_length()
+    db.session.commit()
+    return order.lease_expires_at
+
+
+def release(operator: Operator, ticket: str) -> None:
+    """Give an order back to the queue without a decision."""
+    order = held_order(operator, ticket)
+    _end_session(order.id, "released")
+    lifecycle.move(order.id, Status.AWAITING_REVIEW, actor=_actor(operator), expect=[Status.IN_REVIEW],
+                   note="released", claimed_by_id=None, lease_expires_at=None)
+    db.session.commit()
+
+
+def expire_leases() -> int:
+    """Return orders whose lease ran out to the queue; returns how many."""
+    expired = db.session.scalars(
+        select(Order.id).where(Order.status == int(Status.IN_REVIEW), Order.lease_expires_at < utcnow())
+    ).all()
+    returned = 0
+    for order_id in expired:
+        if lifecycle.move(order_id, Status.AWAITING_REVIEW, actor="system:lease", expect=[Status.IN_REVIEW],
+                          note="lease expired", claimed_by_id=None, lease_expires_at=None):
+            _end_session(order_id, "expired")
+            returned += 1
+    db.session.commit()
+    return returned
+
+
+def held_order(operator: Operator, ticket: str) -> Order:
+    """The order, if this operator holds a live lease on it."""
+    order = order_by_ticket(ticket)
+    if order.status != Status.IN_REVIEW or order.claimed_by_id != operator.id or order.lease_expires_at < utcnow():
+        raise _not_yours(order)
+    return order
+
+
+# --- masks -----------------------------------------------------------------------------
+
+
+def save_mask(operator: Operator, ticket: str, png: bytes) -> MaskVersion:
+    """Store an edited mask as a new version; the machine draft and every earlier version stay."""
+    order = held_order(operator, ticket)
+    mask = _valid_mask(png, (order.original_width, order.original_height))
+    version = _add_version(order, mask, source="brush", operator=operator)
+    _count_edit(order.id, operator.id)
+    db.session.commit()
+    return version
+
+
+def add_region_version(order_id: int, mask: Image.Image, operator_id: int | None) -> MaskVersion | None:
+    """Called by the region re-run job; None if the order left review meanwhile."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.status not in REVIEWABLE:
+        return None
+    operator = db.session.get(Operator, operator_id) if operator_id else None
+    version = _add_version(order, mask, source="region", operator=operator)
+    if operator is not None:
+        _count_edit(order_id, operator.id)
+    db.session.commit()
+    return version
+
+
+def request_region(operator: Operator, ticket: str, box: tuple[int, int, int, int]) -> str:
+    """Queue a re-run of the model on a box of the original; returns the job id."""
+    from workers.queues import enqueue_region
+
+    order = held_order(operator, ticket)
+    x0, y0, x1, y1 = (int(v) for v in box)
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(order.original_width, x1), min(order.original_height, y1)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "the region must be at least 8x8 pixels inside the image")
+    return enqueue_region(order.id, (x0, y0, x1, y1), operator.id).id
+
+
+def _valid_mask(png: bytes, size: tuple[int, int]) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+            if image.size != size:
+                raise ServiceError(ErrorCode.INVALID_PARAMETER, f"the mask is {image.size[0]}x{image.size[1]}, "
+                                                                f"the image {size[0]}x{size[1]}")
+            image.load()
+            # An RGBA canvas export carries the mask in its alpha channel.
+            return image.getchannel("A") if image.mode in ("RGBA", "LA") else image.convert("L")
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "the mask must be a PNG image") from None
+
+
+def _add_version(order: Order, mask: Image.Image, *, source: str, operator: Operator | None) -> MaskVersion:
+    number = (db.session.scalar(select(db.func.max(MaskVersion.number)).where(MaskVersion.order_id == order.id)) or 0) + 1
+    path = f"{storage.order_dir(order.ticket)}/mask-v{number}.png"
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG", compress_level=1)
+    sha = storage.write_bytes(path, buffer.getvalue())
+    version = MaskVersion(order_id=order.id, number=number, path=path, sha256=sha, source=source,
+                          author=_actor(operator) if operator else "worker:segment", operator_id=operator.id if operator else None)
+    db.session.add(version)
+    order.mask_path = path
+    return version
+
+
+def _count_edit(order_id: int, operator_id: int) -> None:
+    session = _open_session(order_id, operator_id)
+    if session is not None:
+        session.edits += 1
+
+
+# --- decisions -------------------------------------------------------------------------
+
+
+def approve(operator: Operator, ticket: str) -> Order:
+    """Approve the latest mask: the order goes to rendering."""
+    order = held_order(operator, ticket)
+    return _approve(operator, order, expect=Status.IN_REVIEW)
+
+
+def bulk_approve(operator: Operator, tickets: list[str]) -> list[str]:
+    """Approve several drafts straight from the queue; returns the tickets approved.
+
+    Orders another operator took meanwhile are skipped, not stolen.
+    """
+    approved = []
+    for ticket in tickets:
+        order = db.session.scalar(select(Order).where(Order.ticket == ticket))
+        if order is not None and order.status == Status.AWAITING_REVIEW:
+            if _approve(operator, order, expect=Status.AWAITING_REVIEW, bulk=True) is not None:
+                approved.append(ticket)
+    return approved
+
+
+def _approve(operator: Operator, order: Order, *, expect: Status, bulk: bool = False) -> Order | None:
+    order_id = order.id
+    moved = lifecycle.move(order_id, Status.RENDERING, actor=_actor(operator), expect=[expect],
+                           note="approved in bulk" if bulk else "approved", claimed_by_id=None, lease_expires_at=None)
+    if not moved:
+        db.session.rollback()
+        return None
+    if bulk:
+        now = utcnow()
+        db.session.add(ReviewSession(order_id=order_id, operator_id=operator.id, started_at=now, ended_at=now,
+                                     outcome="approved"))
+    else:
+        _end_session(order_id, "approved")
+    db.session.commit()
+    _queue_render(order_id)
+    return db.session.get(Order, order_id)
+
+
+def reject(operator: Operator, ticket: str, reason: str, note: str = "") -> Order:
+    """Reject with a named reason; the customer sees it in the status message."""
+    order = held_order(operator, ticket)
+    try:
+        code = RejectReason(reason)
+    except ValueError:
+        known = ", ".join(r.value for r in RejectReason)
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"unknown reject reason {reason!r} (known: {known})") from None
+    note = (note or "").strip()[:500]
+    if code is RejectReason.OTHER and not note:
+        raise ServiceError(ErrorCode.MISSING_PARAMETER, "a rejection for another reason needs a note")
+    _end_session(order.id, "rejected")
+    lifecycle.move(order.id, Status.REJECTED, actor=_actor(operator), expect=[Status.IN_REVIEW],
+                   note=f"{code.value}: {note}" if note else code.value, failure_reason=code.value,
+                   failure_message=note or code.label, claimed_by_id=None, lease_expires_at=None)
+    db.session.commit()
+    _queue_callback(order.id)
+    return db.session.get(Order, order.id)
+
+
+# --- lookups and helpers ---------------------------------------------------------------
+
+
+def order_by_ticket(ticket: str) -> Order:
+    order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
+    if order is None:
+        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+    return order
+
+
+def next_in_queue_after(ticket: str, filters: QueueFilter = QueueFilter()) -> Order | None:
+    """The order an operator will most likely get next, so its images can be prefetched."""
+    return db.session.scalar(_queue_query(filters).where(Order.ticket != ticket).limit(1))
+
+
+def customers_and_templates() -> tuple[list[Customer], list[Template]]:
+    """For the queue's filter menus."""
+    customers = list(db.session.scalars(select(Customer).order_by(Customer.email)))
+    templates = list(db.session.scalars(select(Template).order_by(Template.id)))
+    return customers, templates
+
+
+def _not_yours(order: Order) -> ServiceError:
+    if order.status == Status.IN_REVIEW and order.lease_expires_at and order.lease_expires_at >= utcnow():
+        holder = order.claimed_by.name if order.claimed_by else "another operator"
+        return ServiceError(ErrorCode.INVALID_PARAMETER, f"order {order.ticket} is being reviewed by {holder}")
+    return ServiceError(ErrorCode.INVALID_PARAMETER,
+                        f"order {order.ticket} is {order.status_enum.wire_name}, not awaiting review")
+
+
+def _open_session(order_id: int, operator_id: int) -> ReviewSession | None:
+    return db.session.scalar(
+        select(ReviewSession)
+        .where(ReviewSession.order_id == order_id, ReviewSession.operator_id == operator_id,
+               ReviewSession.ended_at.is_(None))
+        .order_by(ReviewSession.id.desc())
+        .limit(1)
+    )
+
+
+def _end_session(order_id: int, outcome: str) -> None:
+    open_sessions = db.session.scalars(
+        select(ReviewSession).where(and_(ReviewSession.order_id == order_id, ReviewSession.ended_at.is_(None)))
+    )
+    for session in open_sessions:
+        session.ended_at, session.outcome = utcnow(), outcome
+
+
+def _actor(operator: Operator) -> str:
+    return f"operator:{operator.name}"
+
+
+def _queue_render(order_id: int) -> None:
+    from workers.queues import enqueue_render
+
+    _queue_safely(enqueue_render, order_id)
+
+
+def _queue_callback(order_id: int) -> None:
+    from orders.callbacks import queue_for
+
+    queue_for(order_id)
+
+
+def _queue_safely(enqueue, order_id: int) -> None:
+    try:
+        enqueue(order_id)
+    except Exception:  # noqa: BLE001 - the decision is committed; the sweep queues the job
+        current_app.logger.warning("could not queue a job for order %s; the sweep will", order_id, exc_info=True)
+

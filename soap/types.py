@@ -1,0 +1,56 @@
+"""The SOAP API's XML types, named as in the reference API's SOAP version.
+
+Children are listed in the REST responses' element order, so both protocols
+describe one order the same way.
+"""
+from __future__ import annotations
+
+from spyne import Array, ComplexModel, Decimal, Integer, Unicode
+
+from orders.models import Template as TemplateRow
+
+# Published in the WSDL; clients bind to it, so it changes only with a new API version.
+NAMESPACE = "urn:clipping-orders:soap:v1"
+
+
+# Always present in an answer, as REST's ERRORCODE and message are.
+Required = Unicode(min_occurs=1, nillable=False)
+
+
+class Price(ComplexModel):
+    __namespace__ = NAMESPACE
+    # The database keeps two decimals (Numeric(12, 2)), so this writes "0.95" as REST does.
+    _type_info = [
+        ("Amount", Decimal(12, 2)),
+        ("CurrencyId", Integer),
+    ]
+
+
+class Template(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("Price", Price),
+        ("TemplateId", Integer),
+        ("TemplateName", Unicode),
+    ]
+
+
+class ImageStatus(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("FinalImageURL", Unicode),
+        ("ImageTicket", Unicode),
+        ("StatusId", Integer),
+        ("StatusName", Unicode),
+    ]
+
+
+Templates = Array(Template)
+
+
+def template_of(row: TemplateRow) -> Template:
+    return Template(
+        Price=Price(Amount=row.price_amount, CurrencyId=row.currency_id),
+        TemplateId=row.id,
+        TemplateName=row.name,
+    )
