@@ -11,7 +11,7 @@ import json
 
 import requests
 
-from load import bench_env, flask_cli, gunicorn, wrk
+from load import bench_account, bench_env, gunicorn, wrk
 
 
 def main() -> None:
@@ -23,9 +23,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = bench_env()
-    api_key = flask_cli(env, "create-customer", "bench@example.com").split()[-1]
-    template_id = flask_cli(env, "create-template", "--name", "Bench", "--price", "1", "--currency-id", "1",
-                            "--delivery-hours", "24").split()[-1]
+    api_key, template_id = bench_account(env, "bench@example.com")
     creds = {"ContactEmail": "bench@example.com", "ContactAPIkey": api_key}
     order = json.dumps({**creds, "templateId": template_id, "ImageURL": "https://images.example/a.jpg"})
 

@@ -67,6 +67,14 @@ def bench_env() -> dict[str, str]:
     return env
 
 
+def bench_account(env: dict[str, str], email: str = "bench@example.com") -> tuple[str, str]:
+    """A customer and a template to order against: (API key, template id)."""
+    api_key = flask_cli(env, "create-customer", email).split()[-1]
+    template_id = flask_cli(env, "create-template", "--name", "Bench", "--price", "1", "--currency-id", "1",
+                            "--delivery-hours", "24").split()[-1]
+    return api_key, template_id
+
+
 def flask_cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
                           check=True, capture_output=True, text=True)

@@ -30,21 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rendering.clipping_path import trace  # noqa: E402
 from rendering.options import parse_options  # noqa: E402
 from rendering.render import render  # noqa: E402
+from segment import photo_like_jpeg  # noqa: E402
 
 SIZES = {"2 MP": (1732, 1155), "12 MP": (4000, 3000)}
 CASES = {"PNG transparent": {}, "JPEG white + path": {"format": "jpg", "background": "white"}}
-
-
-def photo_like_jpeg(size: tuple[int, int], seed: int = 0) -> bytes:
-    """Smooth colour regions plus sensor-like grain: decodes and compresses like a photo."""
-    w, h = size
-    rng = np.random.default_rng(seed)
-    coarse = Image.fromarray(rng.integers(0, 256, (h // 24 + 1, w // 24 + 1, 3), dtype=np.uint8))
-    smooth = np.asarray(coarse.resize((w, h), Image.Resampling.BICUBIC), dtype=np.int16)
-    grain = rng.integers(-6, 7, (h, w, 1), dtype=np.int16)
-    out = io.BytesIO()
-    Image.fromarray(np.clip(smooth + grain, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=90)
-    return out.getvalue()
 
 
 def product_mask(size: tuple[int, int], model_side: int = 1024) -> Image.Image:

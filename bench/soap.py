@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from load import Figures, bench_env, flask_cli, gunicorn, wrk
+from load import Figures, bench_account, bench_env, gunicorn, wrk
 
 # load put the project root first on sys.path: this is the soap package, not this file.
 from soap import NAMESPACE, PATH
@@ -57,9 +57,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = bench_env()
-    api_key = flask_cli(env, "create-customer", EMAIL).split()[-1]
-    template_id = flask_cli(env, "create-template", "--name", "Bench", "--price", "1", "--currency-id", "1",
-                            "--delivery-hours", "24").split()[-1]
+    api_key, template_id = bench_account(env, EMAIL)
 
     with gunicorn(env, workers=args.workers, threads=args.threads) as base:
         ticket = place_order(base, api_key, template_id)

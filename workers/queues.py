@@ -29,11 +29,12 @@ def intervals(setting: str) -> list[int]:
     return [int(part) for part in str(current_app.config[setting]).split(",") if part.strip()]
 
 
-def _enqueue(queue_name: str, func: str, order_id: int, *, job_id: str, timeout: int, what: str,
-             retry: Retry | None = None) -> Job:
+def _enqueue(queue_name: str, func: str, order_id: int, *, job_id: str | None, timeout: int, what: str,
+             retry: Retry | None = None, extra_args: tuple = ()) -> Job:
     return queue(queue_name).enqueue(
         func,
         order_id,
+        *extra_args,
         job_id=job_id,
         job_timeout=timeout,
         retry=retry,
@@ -63,17 +64,9 @@ def enqueue_segment(order_id: int) -> Job:
 
 
 def enqueue_region(order_id: int, box: tuple[int, int, int, int], operator_id: int | None) -> Job:
-    # A fresh id per request: an operator may re-run several regions of one order.
-    return queue("segment").enqueue(
-        "workers.segment.redraft_region_job",
-        order_id,
-        list(box),
-        operator_id,
-        job_timeout=300,
-        result_ttl=_RESULT_TTL,
-        failure_ttl=_FAILURE_TTL,
-        description=f"re-run region {box} of order {order_id}",
-    )
+    # A fresh id per request (job_id None): an operator may re-run several regions of one order.
+    return _enqueue("segment", "workers.segment.redraft_region_job", order_id, job_id=None, timeout=300,
+                    what=f"re-run region {box}", extra_args=(list(box), operator_id))
 
 
 def render_job_id(order_id: int) -> str:
