@@ -269,7 +269,7 @@ def _template_fields(
         "price_amount": amount.quantize(CENT),
         "currency_id": currency_id,
         "delivery_hours": delivery_hours,
-        "options": dict(options or {}),
+        "options": validated_options(options or {}),
     }
 
 

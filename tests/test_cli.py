@@ -72,6 +72,8 @@ def test_create_template_prints_its_id_last_and_stores_options(app, cli):
     (["--price", "abc"], "price must be a number"),
     (["--delivery-hours", "0"], "delivery hours must be 1-720"),
     (["--option", "nonsense"], "is not KEY=VALUE"),
+    (["--option", "format=gif"], "format"),
+    (["--option", "sparkles=on"], "sparkles"),
 ])
 def test_create_template_refuses_bad_values(cli, args, message):
     base = {"--name": "X", "--price": "1", "--currency-id": "1", "--delivery-hours": "24"}

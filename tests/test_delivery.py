@@ -253,3 +253,26 @@ def test_a_retry_survives_a_worker_restart(app, backend, delivered_but_unsent, r
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(30)
     assert len(receiver.received) == 2
+
+
+def test_cleanup_removes_finals_past_retention_and_their_urls_answer_gone(app, client, customer, order_with_callback,
+                                                                          run_jobs):
+    from datetime import timedelta
+
+    from orders.extensions import db
+    from orders.models import utcnow
+    from orders.review import order_by_ticket
+
+    ticket = order_with_callback(format="jpg")
+    _approve(app, ticket)
+    run_jobs()
+    path = status_of(client, customer, ticket).findtext("IMAGESTATUS/FINALIMAGEURL").replace("http://testserver.example", "")
+    runner = app.test_cli_runner()
+
+    assert runner.invoke(args=["cleanup-finals"]).output.strip() == "deleted 0 file(s)"  # still within retention
+    with app.app_context():
+        order_by_ticket(ticket).delivered_at = utcnow() - timedelta(days=app.config["FINAL_RETENTION_DAYS"] + 1)
+        db.session.commit()
+
+    assert runner.invoke(args=["cleanup-finals"]).output.strip() == "deleted 2 file(s)"  # the JPEG and its SVG
+    assert client.get(path).status_code == 410
