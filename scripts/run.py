@@ -29,8 +29,9 @@ def main() -> int:
     bind = f"{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}"
     children = [
         subprocess.Popen(
+            # Threads as well as processes: a request mostly waits on PostgreSQL's commit or Redis.
             [str(BIN / "gunicorn"), "--bind", bind, "--workers", env.get("WEB_CONCURRENCY", "3"),
-             "--access-logfile", "-", "app:create_app()"],
+             "--threads", env.get("WEB_THREADS", "4"), "--access-logfile", "-", "app:create_app()"],
             cwd=ROOT, env=env,
         ),
         subprocess.Popen([str(BIN / "flask"), "--app", "app", "worker"], cwd=ROOT, env=env),
