@@ -5,23 +5,25 @@ Each view parses, calls orders.service, and serializes; nothing else.
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import Blueprint, Flask, Response, current_app, request
-from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from orders import service
+from orders import ratelimit, service
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
-from orders.extensions import API_RATE_SCOPE, db, limiter
+from orders.extensions import db
 from orders.models import Template
 from orders.wire import envelope, request_param, request_params, respond
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("rest", __name__, url_prefix="/REST.svc")
-limiter.shared_limit(lambda: current_app.config["RATE_LIMIT"], scope=API_RATE_SCOPE)(bp)
+
+
+@bp.before_request
+def _count_call() -> None:
+    ratelimit.count_call(request_param("ContactAPIkey"), request.remote_addr)
 
 PREFIX = "/REST.svc"
 ROOTS = {
@@ -93,7 +95,10 @@ def error_response(code: ErrorCode, message: str) -> Response:
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> Response:
     db.session.rollback()
-    return error_response(exc.code, exc.message)
+    response = error_response(exc.code, exc.message)
+    if isinstance(exc, ratelimit.RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 _HTTP_CODES = {
@@ -115,10 +120,6 @@ def register_error_pages(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if not request.path.startswith(PREFIX):
             return exc
-        if isinstance(exc, RateLimitExceeded):
-            response = error_response(ErrorCode.RATE_LIMITED, f"rate limit exceeded: {exc.description}")
-            response.headers["Retry-After"] = str(_retry_after())
-            return response
         if exc.code == 413:
             limit = current_app.config["MAX_REQUEST_BYTES"]
             return error_response(ErrorCode.REQUEST_TOO_LARGE, f"the request body is larger than {limit} bytes")
@@ -132,10 +133,3 @@ def register_error_pages(app: Flask) -> None:
         if not request.path.startswith(PREFIX):
             return Response("Internal server error", status=500, mimetype="text/plain")
         return error_response(ErrorCode.INTERNAL_ERROR, "internal error; nothing was saved, please retry")
-
-
-def _retry_after() -> int:
-    limit = getattr(request, "view_rate_limit", None) or limiter.current_limit
-    if limit is None:
-        return 60
-    return max(1, int(limit.reset_at - time.time()))

@@ -17,9 +17,9 @@ from spyne import Application
 from spyne.server.wsgi import WsgiApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from orders import ratelimit
 from orders.errors import ServiceError
 from orders.extensions import db
-from soap import limits
 from soap.protocol import HardenedSoap11
 from soap.service import OrdersService
 from soap.types import NAMESPACE
@@ -61,11 +61,11 @@ class FlaskBoundApplication(Application):
     def call_wrapper(self, ctx: Any) -> Any:
         with self.flask_app.app_context():
             try:
-                limits.count_call(ctx.descriptor.name, getattr(ctx.in_object, "ContactAPIkey", None),
-                                  ctx.transport.req_env.get("REMOTE_ADDR"))
+                ratelimit.count_call(getattr(ctx.in_object, "ContactAPIkey", None),
+                                     ctx.transport.req_env.get("REMOTE_ADDR"))
                 return super().call_wrapper(ctx)
             except ServiceError as exc:
-                if isinstance(exc, limits.RateLimited):
+                if isinstance(exc, ratelimit.RateLimited):
                     ctx.transport.resp_headers["Retry-After"] = str(exc.retry_after)
                 # Every operation answers (ErrorCode, Message, payload); see soap.service.
                 return exc.code.value, exc.message, None
