@@ -102,17 +102,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "clip-limits")
 
-    from orders.extensions import db, limiter, migrate
+    from orders.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     limiter.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
 
-    from orders import delivery, developer, rest
+    from orders import dashboard, delivery, developer, rest
 
     app.register_blueprint(rest.bp)
+    csrf.exempt(rest.bp)  # the API authenticates by key, not cookie; SOAP is mounted outside Flask (WSGI)
     app.register_blueprint(delivery.bp)
     app.register_blueprint(developer.bp)
+    dashboard.init_app(app)
     rest.register_error_pages(app)
 
     from orders.cli import register_cli

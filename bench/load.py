@@ -44,12 +44,15 @@ class Figures:
                 f"p99 {self.p99_ms:6.1f} ms   non-2xx/errors {self.errors}")
 
 
-def bench_env() -> dict[str, str]:
-    """Environment for the app under test: a fresh schema, our Redis db, files in a temp dir."""
+def bench_env(schema: str = SCHEMA) -> dict[str, str]:
+    """Environment for the app under test: a fresh schema, our Redis db, files in a temp dir.
+
+    A bench may name its own schema, so two benches run at once do not drop each other's tables.
+    """
     engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
     import redis
 
@@ -57,7 +60,7 @@ def bench_env() -> dict[str, str]:
     instance = tempfile.mkdtemp(prefix="bench-")
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"{PG_URL}?options=-csearch_path%3D{SCHEMA}",
+        DATABASE_URL=f"{PG_URL}?options=-csearch_path%3D{schema}",
         REDIS_URL=REDIS_URL,
         INSTANCE_DIR=instance,
         RATE_LIMIT="100000000/minute",

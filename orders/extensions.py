@@ -5,8 +5,10 @@ import hashlib
 
 from flask import request
 from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -23,6 +25,9 @@ _NAMING = {
 # loaded order itself when it changes the row behind the ORM's back.
 db = SQLAlchemy(metadata=MetaData(naming_convention=_NAMING), session_options={"expire_on_commit": False})
 migrate = Migrate()
+# The dashboard's sign-in and CSRF guard (orders/dashboard sets them up).
+login_manager = LoginManager()
+csrf = CSRFProtect()
 
 
 def _rate_limit_key() -> str:

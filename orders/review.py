@@ -171,7 +171,7 @@ def held_order(operator: Operator, ticket: str) -> Order:
 def save_mask(operator: Operator, ticket: str, png: bytes) -> MaskVersion:
     """Store an edited mask as a new version; the machine draft and every earlier version stay."""
     order = held_order(operator, ticket)
-    mask = _valid_mask(png, (order.original_width, order.original_height))
+    mask = _valid_mask(png, mask_size(order))
     version = _add_version(order, mask, source="brush", operator=operator)
     _count_edit(order.id, operator.id)
     db.session.commit()
@@ -196,12 +196,19 @@ def request_region(operator: Operator, ticket: str, box: tuple[int, int, int, in
     from workers.queues import enqueue_region
 
     order = held_order(operator, ticket)
+    width, height = mask_size(order)
     x0, y0, x1, y1 = (int(v) for v in box)
     x0, y0 = max(0, x0), max(0, y0)
-    x1, y1 = min(order.original_width, x1), min(order.original_height, y1)
+    x1, y1 = min(width, x1), min(height, y1)
     if x1 - x0 < 8 or y1 - y0 < 8:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, "the region must be at least 8x8 pixels inside the image")
     return enqueue_region(order.id, (x0, y0, x1, y1), operator.id).id
+
+
+def mask_size(order: Order) -> tuple[int, int]:
+    """The upright size of the order's masks: the original's stored size is before EXIF rotation."""
+    with Image.open(storage.absolute(order.mask_path)) as mask:
+        return mask.size
 
 
 def _valid_mask(png: bytes, size: tuple[int, int]) -> Image.Image:
@@ -323,6 +330,8 @@ def _not_yours(order: Order) -> ServiceError:
     if order.status == Status.IN_REVIEW and order.lease_expires_at and order.lease_expires_at >= utcnow():
         holder = order.claimed_by.name if order.claimed_by else "another operator"
         return ServiceError(ErrorCode.INVALID_PARAMETER, f"order {order.ticket} is being reviewed by {holder}")
+    if order.status == Status.AWAITING_REVIEW:
+        return ServiceError(ErrorCode.INVALID_PARAMETER, f"order {order.ticket} is not claimed by you; claim it first")
     return ServiceError(ErrorCode.INVALID_PARAMETER,
                         f"order {order.ticket} is {order.status_enum.wire_name}, not awaiting review")
 

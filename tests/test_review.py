@@ -317,3 +317,23 @@ def test_concurrent_claims_never_give_one_order_to_two_operators(app, backend, r
         thread.join(timeout=60)
 
     assert sorted(claimed) == sorted(tickets)  # every order claimed exactly once
+
+
+def test_an_exif_rotated_photo_takes_an_upright_mask_and_region(app, client, customer, template_id, image_server,
+                                                                run_jobs, make_operator, op):
+    from orders import review
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape 96x64, shown portrait 64x96
+    buffer = io.BytesIO()
+    Image.new("RGB", (96, 64), "white").save(buffer, "JPEG", exif=exif.tobytes())
+    url = image_server.serve_bytes("/rotated.jpg", buffer.getvalue(), "image/jpeg")
+    from tests.support.api import post_image, ticket_of
+
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, ImageURL=url))
+    run_jobs()
+    make_operator()
+    op("olga", review.claim, ticket)
+
+    assert op("olga", review.save_mask, ticket, _png((64, 96))).number == 1
+    op("olga", review.request_region, ticket, (0, 60, 64, 96))  # inside the upright 64x96 frame

@@ -1,0 +1,104 @@
+"""JSON endpoints the dashboard's scripts call. Every POST carries the CSRF token in X-CSRFToken."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from flask_login import current_user
+
+from orders import review
+from orders.dashboard import forms
+from orders.dashboard.formatting import iso_utc
+from orders.extensions import csrf
+from orders.models import Order
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+# A full-resolution mask of a 25 MP image as an RGBA PNG; the app-wide limit
+# (MAX_REQUEST_BYTES, 256 KiB) is for API bodies and stays as it is elsewhere.
+MAX_MASK_BYTES = 64 * 1024 * 1024
+
+
+@bp.get("/queue/count")
+def queue_count() -> Response:
+    return jsonify(count=review.queue_count(forms.queue_filter(request.args)))
+
+
+@bp.post("/claim-next")
+def claim_next() -> Response:
+    """Claim the next order; with `release`, give that one back after (the operator skips it).
+
+    Claiming first means the skipped order, still held, cannot come straight back.
+    """
+    body = _body()
+    order = review.claim_next(current_user, forms.queue_filter(body))
+    skipped = body.get("release")
+    if skipped and order is not None:
+        review.release(current_user, skipped)
+    return jsonify(ticket=order.ticket if order else None, url=_review_url(order))
+
+
+@bp.post("/orders/<ticket>/renew")
+def renew(ticket: str) -> Response:
+    return jsonify(lease_expires_at=iso_utc(review.renew_lease(current_user, ticket)))
+
+
+@bp.post("/orders/<ticket>/release")
+def release(ticket: str) -> Response:
+    review.release(current_user, ticket)
+    return jsonify(released=ticket)
+
+
+@bp.post("/orders/<ticket>/mask")
+@csrf.exempt  # checked below, once the larger body limit is in place
+def save_mask(ticket: str) -> Response:
+    # The CSRF check reads the body; under the app-wide limit a full-size mask
+    # would be refused before this view could raise the limit.
+    request.max_content_length = MAX_MASK_BYTES
+    csrf.protect()
+    version = review.save_mask(current_user, ticket, request.get_data(cache=False))
+    return jsonify(version=version.number)
+
+
+@bp.post("/orders/<ticket>/region")
+def region(ticket: str) -> Response:
+    box = _body().get("box")
+    if not isinstance(box, list) or len(box) != 4 or not all(isinstance(v, (int, float)) for v in box):
+        return _bad("box must be [x0, y0, x1, y1] in image pixels")
+    return jsonify(job=review.request_region(current_user, ticket, tuple(int(v) for v in box)))
+
+
+@bp.get("/orders/<ticket>/versions")
+def versions(ticket: str) -> Response:
+    order = review.order_by_ticket(ticket)
+    listed = [{"number": v.number, "source": v.source, "author": v.author, "created_at": iso_utc(v.created_at)}
+              for v in order.mask_versions]
+    return jsonify(latest=max((v["number"] for v in listed), default=None), versions=listed)
+
+
+@bp.post("/orders/<ticket>/approve")
+def approve(ticket: str) -> Response:
+    order = review.approve(current_user, ticket)
+    return jsonify(ticket=order.ticket, status=order.status)
+
+
+@bp.post("/orders/<ticket>/reject")
+def reject(ticket: str) -> Response:
+    body = _body()
+    order = review.reject(current_user, ticket, str(body.get("reason", "")), str(body.get("note", "")))
+    return jsonify(ticket=order.ticket, status=order.status)
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _review_url(order: Order | None) -> str:
+    if order is None:
+        return url_for("dashboard.queue")
+    return url_for("dashboard.review_page", ticket=order.ticket)
+
+
+def _bad(message: str) -> Response:
+    response = jsonify(error="invalidParameter", message=message)
+    response.status_code = 400
+    return response

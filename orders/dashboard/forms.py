@@ -1,0 +1,61 @@
+"""Reading the dashboard's query strings and form fields into the values the services take."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from orders.codes import ErrorCode
+from orders.errors import ServiceError
+from orders.review import QueueFilter
+
+# The due-window menu: label -> hours (0 = already overdue).
+DUE_WINDOWS = {"": "any time", "0": "overdue", "1": "within 1 h", "4": "within 4 h", "24": "within 24 h"}
+
+
+def queue_filter(values: Mapping[str, object]) -> QueueFilter:
+    due = str(values.get("due") or "")
+    return QueueFilter(
+        customer_id=_positive_int(values.get("customer")),
+        template_id=_positive_int(values.get("template")),
+        due_within_hours=float(due) if due in DUE_WINDOWS and due else None,
+    )
+
+
+def filter_args(filters: QueueFilter) -> dict[str, str]:
+    """The query-string form of a filter, for links and the count endpoint."""
+    args = {"customer": filters.customer_id, "template": filters.template_id,
+            "due": None if filters.due_within_hours is None else f"{filters.due_within_hours:g}"}
+    return {name: str(value) for name, value in args.items() if value is not None}
+
+
+def option_lines(text: str) -> dict[str, str]:
+    """Template options written one KEY=VALUE a line; blank lines and # comments are skipped."""
+    options: dict[str, str] = {}
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ServiceError(ErrorCode.INVALID_PARAMETER, f"options line {number} is not KEY=VALUE: {line!r}")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def whole_number(name: str, value: str | None) -> int:
+    try:
+        return int((value or "").strip())
+    except ValueError:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a whole number") from None
+
+
+def fraction(value: str | None, default: float) -> float:
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        return default
+    return min(1.0, max(0.0, number))
+
+
+def _positive_int(value: object) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and int(text) > 0 else None

@@ -1,0 +1,200 @@
+"""The dashboard in a real browser: Playwright driving Debian's Chromium against the app on loopback.
+
+One browser for the module, a fresh context (cookies) per test. Screenshots of
+the queue and the review page go to test-artifacts/.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.support.browser import BROWSER
+from tests.support.dashboard import PASSWORD
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+pytestmark = BROWSER
+
+
+def sign_in(page, name: str) -> None:
+    page.goto("/dashboard/login")
+    page.fill('input[name="name"]', name)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url("**/dashboard/")
+
+
+def open_next(page) -> str:
+    """From the queue, press C and wait until the review page can be edited; returns the ticket."""
+    page.keyboard.press("c")
+    page.wait_for_selector('#review[data-ready="1"]')
+    return page.get_attribute("#review", "data-ticket")
+
+
+def image_point_on_screen(page, x: float, y: float) -> tuple[float, float]:
+    """Where image pixel (x, y) is on the cutout pane, in page coordinates."""
+    stage = page.eval_on_selector("#stage", "s => ({...s.dataset})")
+    box = page.locator("#cutout-view").bounding_box()
+    scale, dpr = float(stage["scale"]), float(stage["dpr"])
+    return (box["x"] + float(stage["offsetX"]) + x * scale / dpr,
+            box["y"] + float(stage["offsetY"]) + y * scale / dpr)
+
+
+def paint(page, x: float, y: float) -> None:
+    sx, sy = image_point_on_screen(page, x, y)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    page.mouse.move(sx + 2, sy + 1, steps=3)
+    page.mouse.up()
+
+
+def stored_mask(app, ticket: str) -> Image.Image:
+    from orders.extensions import db
+    from orders.review import order_by_ticket
+
+    with app.app_context():
+        path = order_by_ticket(ticket).mask_path
+        db.session.remove()
+    with Image.open(Path(app.config["STORAGE_DIR"]) / path) as mask:
+        return mask.convert("L")
+
+
+def order_row(app, ticket: str):
+    from orders.extensions import db
+    from orders.review import order_by_ticket
+
+    with app.app_context():
+        order = order_by_ticket(ticket)
+        db.session.expunge(order)
+        return order
+
+
+# The tiny box model keeps x 24..72, y 8..40 of the 96x64 test photo and removes the rest.
+OUTSIDE_LEFT = (10, 54)
+OUTSIDE_RIGHT = (86, 54)
+
+
+def test_an_operator_signs_in_and_sees_the_queue(page, reviewable, make_operator):
+    reviewable(2)
+    make_operator()
+    sign_in(page, "olga")
+
+    assert page.inner_text("#queue-count") == "2"
+    assert page.locator("#queue-table tbody tr").count() == 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+
+
+def test_claim_next_opens_the_review_page_with_both_images(app, page, reviewable, make_operator):
+    ticket = reviewable(1)[0]
+    make_operator()
+    sign_in(page, "olga")
+
+    assert open_next(page) == ticket
+    assert order_row(app, ticket).status == 50
+    page.screenshot(path=str(ARTIFACTS / "review.png"))
+
+
+def test_a_brush_stroke_is_stored_in_the_new_mask_version(app, page, reviewable, make_operator):
+    ticket = reviewable(1)[0]
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+    assert stored_mask(app, ticket).getpixel(OUTSIDE_LEFT) == 0
+
+    paint(page, *OUTSIDE_LEFT)
+    page.keyboard.press("s")
+    page.wait_for_selector("#version:text('version 1')")
+
+    mask = stored_mask(app, ticket)
+    assert mask.getpixel(OUTSIDE_LEFT) == 255
+    assert mask.getpixel(OUTSIDE_RIGHT) == 0
+
+
+def test_undo_takes_back_the_last_stroke_before_saving(app, page, reviewable, make_operator):
+    ticket = reviewable(1)[0]
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+
+    paint(page, *OUTSIDE_LEFT)
+    paint(page, *OUTSIDE_RIGHT)
+    page.keyboard.press("Control+z")
+    page.keyboard.press("s")
+    page.wait_for_selector("#version:text('version 1')")
+
+    mask = stored_mask(app, ticket)
+    assert mask.getpixel(OUTSIDE_LEFT) == 255
+    assert mask.getpixel(OUTSIDE_RIGHT) == 0
+
+
+def test_pressing_a_approves_and_opens_the_next_order(app, page, reviewable, make_operator):
+    first, second = reviewable(2)
+    make_operator()
+    sign_in(page, "olga")
+    opened = open_next(page)
+
+    page.keyboard.press("a")
+    page.wait_for_function("t => document.querySelector('#review')?.dataset.ticket !== t && "
+                           "document.querySelector('#review')?.dataset.ready === '1'", arg=opened)
+
+    assert order_row(app, opened).status == 60
+    other = second if opened == first else first
+    assert page.get_attribute("#review", "data-ticket") == other
+
+
+def test_rejecting_with_a_reason_tells_the_customer_why(app, page, reviewable, make_operator):
+    ticket = reviewable(1)[0]
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+
+    page.keyboard.press("r")
+    page.wait_for_selector("#reject-dialog[open]")
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/dashboard/")
+
+    order = order_row(app, ticket)
+    assert (order.status, order.failure_reason) == (95, "subjectUnclear")
+
+
+def test_bulk_approve_approves_every_selected_draft(app, page, reviewable, make_operator):
+    tickets = reviewable(2)
+    make_operator()
+    sign_in(page, "olga")
+
+    page.goto("/dashboard/bulk?min=0.8")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("a")
+    page.wait_for_selector(".flash:text('Approved 2 orders')")
+
+    assert [order_row(app, t).status for t in tickets] == [60, 60]
+
+
+def test_an_operator_is_refused_the_admin_pages(page, make_operator):
+    make_operator()
+    sign_in(page, "olga")
+
+    assert page.locator("nav >> text=Customers").count() == 0
+    response = page.goto("/dashboard/admin/customers")
+    assert response.status == 403
+    assert "admin role" in page.inner_text("main")
+
+
+def test_question_mark_lists_the_review_shortcuts(page, reviewable, make_operator):
+    reviewable(1)
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+
+    page.keyboard.press("?")
+
+    help_text = page.inner_text("#help")
+    for shortcut in ("Approve", "Reject", "Skip", "Brush", "eraser", "Undo", "Redo", "Brush smaller",
+                     "overlay", "Cycle backgrounds"):
+        assert shortcut in help_text
+    page.keyboard.press("Escape")
+    assert page.locator("#help[open]").count() == 0
