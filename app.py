@@ -113,6 +113,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from orders import dashboard, delivery, developer, rest
 
     app.register_blueprint(rest.bp)
+    # API calls are counted by orders.ratelimit, one bucket per key shared with SOAP;
+    # the limiter's own per-request pass would only add work to the busiest paths.
+    limiter.request_filter(rest.counted_elsewhere)
     csrf.exempt(rest.bp)  # the API authenticates by key, not cookie; SOAP is mounted outside Flask (WSGI)
     app.register_blueprint(delivery.bp)
     app.register_blueprint(developer.bp)

@@ -12,6 +12,10 @@ from orders.extensions import db
 from orders.models import Order, OrderEvent, utcnow
 
 
+# Built once: every new order writes one (see record_creation).
+_INSERT_EVENT = insert(OrderEvent.__table__)
+
+
 class IllegalTransition(RuntimeError):
     pass
 
@@ -71,7 +75,7 @@ def fail(order_id: int, reason: FailureReason, message: str, *, actor: str) -> b
 def record_creation(order_id: int, *, at: datetime, actor: str) -> None:
     """The first history row: the order exists, in Received."""
     db.session.execute(
-        insert(OrderEvent).values(order_id=order_id, at=at, from_status=None, to_status=int(Status.RECEIVED), actor=actor)
+        _INSERT_EVENT, dict(order_id=order_id, at=at, from_status=None, to_status=int(Status.RECEIVED), note=None, actor=actor)
     )
 
 

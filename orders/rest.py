@@ -25,6 +25,12 @@ bp = Blueprint("rest", __name__, url_prefix="/REST.svc")
 def _count_call() -> None:
     ratelimit.count_call(request_param("ContactAPIkey"), request.remote_addr)
 
+
+def counted_elsewhere() -> bool:
+    """True for API calls, which _count_call has already counted (Flask-Limiter's request filter)."""
+    return request.blueprint == bp.name
+
+
 PREFIX = "/REST.svc"
 ROOTS = {
     "rest.templates": "TEMPLATESRESPONSE",

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import Row, and_
+from sqlalchemy import Row, and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from orders import credentials, lifecycle
@@ -60,12 +60,18 @@ class ImageStatus:
 _ACCOUNT = (Customer.id, Customer.email, Customer.api_key_hash, Customer.active, Customer.is_developer,
             Customer.commission_pct, Customer.default_template_id)
 _TEMPLATE = (Template.id, Template.price_amount, Template.currency_id, Template.delivery_hours)
+# The hot paths' statements are built once: SQLAlchemy spends more on building a
+# statement and its cache key than on running it.
+_ACCOUNT_BY_EMAIL = select(*_ACCOUNT).where(Customer.email == bindparam("email"))
+_ACCOUNT_BY_KEY_HASH = select(*_ACCOUNT).where(Customer.api_key_hash == bindparam("key_hash"))
+_ACTIVE_TEMPLATE = select(*_TEMPLATE).where(Template.id == bindparam("id"), Template.active.is_(True))
+_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
 
 
 def authenticate(email: str, api_key: str) -> Row:
     """The caller's account (a row of _ACCOUNT's columns), or invalidCredentials."""
     email, api_key = _required("ContactEmail", email), _required("ContactAPIkey", api_key)
-    account = db.session.execute(db.select(*_ACCOUNT).where(Customer.email == email.lower())).first()
+    account = db.session.execute(_ACCOUNT_BY_EMAIL, {"email": email.lower()}).first()
     _check_key(account, api_key)
     return account
 
@@ -105,10 +111,10 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
 
     now = utcnow()
     ticket = str(uuid.uuid4())
-    # Core inserts: the POST is the busiest write, and the ORM's unit of work costs more than the SQL.
+    # A Core insert: the POST is the busiest write, and the ORM's unit of work costs more than the SQL.
     order_id = db.session.execute(
-        db.insert(Order)
-        .values(
+        _INSERT_ORDER,
+        dict(
             ticket=ticket,
             customer_id=customer.id,
             developer_id=developer.id if developer else None,
@@ -124,8 +130,7 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
             status=int(Status.RECEIVED),
             created_at=now,
             updated_at=now,
-        )
-        .returning(Order.id)
+        ),
     ).scalar_one()
     lifecycle.record_creation(order_id, at=now, actor=f"customer:{customer.email}")
     db.session.commit()
@@ -133,21 +138,24 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
     return PlacedOrder(order_id, ticket)
 
 
+# Built once: constructing the statement cost more than running it.
+_STATUS_QUERY = (
+    select(
+        Customer.api_key_hash, Customer.active, Order.ticket, Order.status, Order.final_token,
+        Order.final_path, Order.failure_reason, Order.failure_message,
+    )
+    .outerjoin(Order, and_(Order.customer_id == Customer.id, Order.ticket == bindparam("ticket")))
+    .where(Customer.email == bindparam("email"))
+)
+
+
 def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
     """The most frequent call of all (customers poll): one query for account and order."""
     email, api_key = _required("ContactEmail", email), _required("ContactAPIkey", api_key)
     ticket = _required("ImageTicket", ticket)
-    query = (
-        db.select(
-            Customer.api_key_hash, Customer.active, Order.ticket, Order.status, Order.final_token,
-            Order.final_path, Order.failure_reason, Order.failure_message,
-        )
-        .outerjoin(Order, and_(Order.customer_id == Customer.id, Order.ticket == ticket.lower()))
-        .where(Customer.email == email.lower())
-    )
     # One statement, nothing written: autocommit spares the BEGIN and ROLLBACK round trips.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(query).first()
+        row = connection.execute(_STATUS_QUERY, {"email": email.lower(), "ticket": ticket.lower()}).first()
     _check_key(row, api_key)
     if row.ticket is None:
         # Another customer's ticket answers exactly like one that does not exist.
@@ -376,9 +384,7 @@ def _developer(api_key: str, customer: Row) -> Row | None:
     api_key = (api_key or "").strip()
     if not api_key or credentials.key_matches(api_key, customer.api_key_hash):
         return None
-    developer = db.session.execute(
-        db.select(*_ACCOUNT).where(Customer.api_key_hash == credentials.hash_key(api_key))
-    ).first()
+    developer = db.session.execute(_ACCOUNT_BY_KEY_HASH, {"key_hash": credentials.hash_key(api_key)}).first()
     if developer is None or not developer.active:
         raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "developerAPIkey does not match an active account")
     return developer if developer.is_developer else None
@@ -397,19 +403,19 @@ def _template_for(template_id: str, customer: Row) -> Row:
         if not template_id.isdigit() or len(template_id) > 12:
             raise ServiceError(ErrorCode.INVALID_PARAMETER, f"templateId must be a number, not {template_id!r}")
         return _active_template_row(int(template_id))
-    active = db.select(*_TEMPLATE).where(Template.active.is_(True))
     if customer.default_template_id is not None:
-        default = db.session.execute(active.where(Template.id == customer.default_template_id)).first()
+        default = db.session.execute(_ACTIVE_TEMPLATE, {"id": customer.default_template_id}).first()
         if default is not None:
             return default
-    fallback = db.session.execute(active.order_by(Template.id).limit(1)).first()
+    first_active = select(*_TEMPLATE).where(Template.active.is_(True)).order_by(Template.id).limit(1)
+    fallback = db.session.execute(first_active).first()
     if fallback is None:
         raise ServiceError(ErrorCode.MISSING_PARAMETER, "templateId is required: no default template is set")
     return fallback
 
 
 def _active_template_row(template_id: int) -> Row:
-    row = db.session.execute(db.select(*_TEMPLATE).where(Template.id == template_id, Template.active.is_(True))).first()
+    row = db.session.execute(_ACTIVE_TEMPLATE, {"id": template_id}).first()
     if row is None:
         raise ServiceError(ErrorCode.UNKNOWN_TEMPLATE, f"no active template has id {template_id}")
     return row
