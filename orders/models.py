@@ -1,6 +1,7 @@
 """Database tables: customers, templates, orders and each order's event history."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -177,7 +178,13 @@ class Operator(db.Model):
         return self.role == "admin"
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The session names the password too (a digest of its hash), so setting a new
+        # password ends every session signed in with the old one (orders.operators).
+        return f"{self.id}:{self.password_stamp}"
+
+    @property
+    def password_stamp(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:20]
 
 
 class ReviewSession(db.Model):

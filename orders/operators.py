@@ -1,6 +1,7 @@
 """Operator accounts: creation, passwords, and login with throttling."""
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -30,11 +31,13 @@ def create_operator(name: str, password: str, *, admin: bool = False) -> Operato
     return operator
 
 
-def set_password(name: str, password: str) -> None:
+def set_password(name: str, password: str) -> Operator:
+    """A new password; every session signed in with the old one ends (see operator_for_session)."""
     operator = operator_by_name(name)
     operator.password_hash = _hash(password)
     operator.failed_logins, operator.locked_until = 0, None
     db.session.commit()
+    return operator
 
 
 def set_active(name: str, active: bool) -> Operator:
@@ -59,11 +62,19 @@ def login(name: str, password: str) -> Operator:
     return operator
 
 
-def active_operator(operator_id: int) -> Operator | None:
-    """The operator a dashboard session belongs to; None once the account is disabled,
-    which ends every session of that account at its next request."""
-    operator = db.session.get(Operator, operator_id)
-    return operator if operator is not None and operator.active else None
+def operator_for_session(session_id: str) -> Operator | None:
+    """The operator a dashboard session belongs to (see Operator.get_id).
+
+    None once the account is disabled or its password changed, which ends every
+    session of that account at its next request.
+    """
+    operator_id, _, stamp = session_id.partition(":")
+    if not operator_id.isdigit():
+        return None
+    operator = db.session.get(Operator, int(operator_id))
+    if operator is None or not operator.active or not hmac.compare_digest(stamp, operator.password_stamp):
+        return None
+    return operator
 
 
 def list_operators() -> list[Operator]:

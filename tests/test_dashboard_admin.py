@@ -159,6 +159,12 @@ def test_setting_an_operators_password(client, make_operator, ada):
     assert sign_in(client, "piet", "a brand new secret").status_code == 302
 
 
+def test_an_admin_changing_their_own_password_stays_signed_in(client, ada):
+    post_form(client, "/dashboard/admin/operators/password", {"name": "ada", "password": "a brand new secret"})
+
+    assert client.get("/dashboard/admin/operators").status_code == 200
+
+
 def test_the_order_page_shows_the_history_and_every_file_version(app, client, reviewable, make_operator, ada):
     from orders import operators, review
 

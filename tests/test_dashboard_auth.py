@@ -84,6 +84,37 @@ def test_a_disabled_operator_is_signed_out_at_the_next_request(app, client, make
     assert client.get("/dashboard/").status_code == 302
 
 
+def test_a_new_password_signs_out_every_session_opened_with_the_old_one(app, client, make_operator):
+    from orders import operators
+
+    make_operator()
+    sign_in(client, "olga")
+    with app.app_context():
+        operators.set_password("olga", "a brand new secret")
+
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_a_session_opened_with_the_new_password_works(app, client, make_operator):
+    from orders import operators
+
+    make_operator()
+    with app.app_context():
+        operators.set_password("olga", "a brand new secret")
+    sign_in(client, "olga", "a brand new secret")
+
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_a_forged_session_id_without_the_password_stamp_is_not_signed_in(app, client, make_operator):
+    make_operator()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1"
+        session["_fresh"] = True
+
+    assert client.get("/dashboard/").status_code == 302
+
+
 def test_a_form_without_its_csrf_token_is_refused(client, make_operator):
     make_operator()
 

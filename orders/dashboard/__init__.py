@@ -67,8 +67,8 @@ login_manager.login_view = "dashboard.login"
 
 
 @login_manager.user_loader
-def _load_operator(operator_id: str) -> Operator | None:
-    return operators.active_operator(int(operator_id)) if operator_id.isdigit() else None
+def _load_operator(session_id: str) -> Operator | None:
+    return operators.operator_for_session(session_id)
 
 
 @login_manager.unauthorized_handler

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user
 
 from orders import callbacks, derived, operators, review, service
 from orders.codes import CURRENCIES
@@ -156,10 +157,12 @@ def set_operator_active() -> Response:
 def set_operator_password() -> Response:
     name = request.form.get("name", "")
     try:
-        operators.set_password(name, request.form.get("password", ""))
+        changed = operators.set_password(name, request.form.get("password", ""))
     except ServiceError as exc:
         return _back(exc, "dashboard.admin.operators_page")
-    flash(f"Password of {name} changed.")
+    if changed.id == current_user.id:
+        login_user(changed)  # a new password ends the other sessions, not this one
+    flash(f"Password of {name} changed; its other sessions are signed out.")
     return redirect(url_for("dashboard.admin.operators_page"))
 
 
