@@ -36,6 +36,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "CALLBACK_TIMEOUT_SECONDS": (15, int, "A callback succeeds on any 2xx answered within this many seconds"),
     "FINAL_RETENTION_DAYS": (30, int, "Days finished images stay downloadable (flask cleanup-finals deletes older ones)"),
     "RATE_LIMIT": ("600/minute", str, "API calls allowed per API key"),
+    "PROXY_COUNT": (0, int, "Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust; 0 = none"),
     "SEGMENTATION_MODEL": ("isnet-general-use", str, "Segmentation model name (see flask fetch-model)"),
     "MODEL_DIR": (None, str, "Folder of model files; default the user cache folder (~/.cache/clipping-orders/models)"),
     "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
@@ -129,7 +130,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import soap
 
     soap.mount(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind a reverse proxy, take the client's address from X-Forwarded-For.
+
+    Outermost, so SOAP too sees it: keyless rate limits and the sign-in throttle
+    count per client, not per proxy. Never on by default: a forged header from a
+    client that reaches the app directly would pick its own bucket.
+    """
+    hops = app.config["PROXY_COUNT"]
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _limiter_storage(app: Flask) -> str:

@@ -110,24 +110,36 @@ def app_model_dir(tiny_model_dir, tmp_path_factory: pytest.TempPathFactory) -> P
 def app(backend: Backend, tmp_path: Path, app_model_dir: Path):
     from app import create_app
 
-    application = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": backend.database_url,
-            "REDIS_URL": backend.redis_url,
-            "STORAGE_DIR": str(tmp_path / "storage"),
-            "PUBLIC_BASE_URL": "http://testserver.example",
-            "SECRET_KEY": "test-secret",
-            "FETCH_ALLOW_PRIVATE_NETWORKS": True,  # the image server is on loopback
-            "FETCH_RETRY_INTERVALS": "0,0",
-            "SWEEP_GRACE_SECONDS": 0,
-            "MODEL_DIR": str(app_model_dir),
-            "SEGMENTATION_MODEL": "tiny-box",
-            "SEGMENT_THREADS": 1,
-        }
-    )
+    application = create_app(_test_config(backend, tmp_path, app_model_dir))
     yield application
     backends.reset(application, backend.redis_url)
+
+
+@pytest.fixture
+def proxied_app(backend: Backend, tmp_path: Path, app_model_dir: Path):
+    """The app behind one reverse proxy that it trusts (PROXY_COUNT=1)."""
+    from app import create_app
+
+    application = create_app({**_test_config(backend, tmp_path, app_model_dir), "PROXY_COUNT": 1})
+    yield application
+    backends.reset(application, backend.redis_url)
+
+
+def _test_config(backend: Backend, tmp_path: Path, app_model_dir: Path) -> dict:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": backend.database_url,
+        "REDIS_URL": backend.redis_url,
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "PUBLIC_BASE_URL": "http://testserver.example",
+        "SECRET_KEY": "test-secret",
+        "FETCH_ALLOW_PRIVATE_NETWORKS": True,  # the image server is on loopback
+        "FETCH_RETRY_INTERVALS": "0,0",
+        "SWEEP_GRACE_SECONDS": 0,
+        "MODEL_DIR": str(app_model_dir),
+        "SEGMENTATION_MODEL": "tiny-box",
+        "SEGMENT_THREADS": 1,
+    }
 
 
 @pytest.fixture

@@ -31,3 +31,25 @@ def test_one_limit_covers_every_operation_of_a_key(app, client, customer):
 
     status = client.get("/REST.svc/Image/Status/00000000-0000-4000-8000-000000000000/", query_string=customer.creds())
     assert status.status_code == 429
+
+
+def _keyless_call(client, address: str):
+    return client.get("/REST.svc/Templates/", headers={"X-Forwarded-For": address})
+
+
+def test_behind_a_trusted_proxy_callers_without_a_key_are_limited_per_forwarded_address(proxied_app):
+    proxied_app.config["RATE_LIMIT"] = "1/minute"
+    client = proxied_app.test_client()
+
+    _keyless_call(client, "203.0.113.1")
+
+    assert _keyless_call(client, "203.0.113.1").status_code == 429
+    assert _keyless_call(client, "203.0.113.2").status_code == 400  # its own bucket: missingParameter
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(app, client):
+    app.config["RATE_LIMIT"] = "1/minute"
+
+    _keyless_call(client, "203.0.113.1")
+
+    assert _keyless_call(client, "203.0.113.2").status_code == 429
