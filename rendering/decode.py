@@ -9,6 +9,7 @@ profile that goes with the pixels is returned beside them.
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,14 @@ _WITH_ALPHA = ("RGBA", "LA", "PA", "La", "RGBa")
 # digest (0x0425), the copyright flag (0x040A) and URL (0x040B). Paths,
 # thumbnails, resolution, EXIF and XMP copies would describe the old pixels.
 KEPT_RESOURCES = frozenset({0x0404, 0x0425, 0x040A, 0x040B})
+# EXIF tags that would be wrong about the delivered file: orientation (its pixels
+# are upright), resolution (written from the template or the original's DPI),
+# the pixel size and the thumbnail (they show the old frame), maker notes (their
+# internal offsets break when rewritten). GPS is dropped too: a delivered file is
+# served at a link a customer may pass on, and a shop's product photo has no use
+# for where it was taken. Camera, dates, artist and copyright stay.
+_IFD0_DROPPED = (0x0112, 0x011A, 0x011B, 0x0128, 0x8825)
+_EXIF_IFD, _EXIF_DROPPED = 0x8769, (0xA002, 0xA003, 0x927C)
 
 
 @dataclass
@@ -35,6 +44,7 @@ class Decoded:
     icc_profile: bytes | None  # the profile of ``image``'s pixels; None = assume sRGB
     dpi: tuple[float, float] | None = None
     resources: list[photoshop.Resource] = field(default_factory=list)
+    exif: Image.Exif | None = None  # the original's EXIF, cleaned for the delivered file
 
 
 def open_original(source: Source) -> Decoded:
@@ -42,11 +52,32 @@ def open_original(source: Source) -> Decoded:
         icc = im.info.get("icc_profile") or None
         dpi = _dpi(im)
         resources = [r for r in _photoshop_resources(im) if r.id in KEPT_RESOURCES]
+        exif = carried_exif(im)
         upright = ImageOps.exif_transpose(im)
         rgb, icc = to_rgb(upright, icc)
     if dpi and upright.size != im.size:
         dpi = (dpi[1], dpi[0])
-    return Decoded(rgb, icc, dpi, resources)
+    return Decoded(rgb, icc, dpi, resources, exif)
+
+
+def carried_exif(im: Image.Image) -> Image.Exif | None:
+    """The original's EXIF as it should travel into the final, or None when nothing is left."""
+    try:
+        original = im.getexif()
+        if not original:
+            return None
+        exif = Image.Exif()
+        exif.load(original.tobytes())
+        for tag in _IFD0_DROPPED:
+            exif.pop(tag, None)
+        sub = exif.get_ifd(_EXIF_IFD)
+        for tag in _EXIF_DROPPED:
+            sub.pop(tag, None)
+        if not sub:
+            exif.pop(_EXIF_IFD, None)
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError, struct.error):
+        return None  # damaged EXIF is left behind, never a reason to fail the order
+    return exif if len(exif) else None
 
 
 def open_mask(source: Image.Image | Source, size: tuple[int, int]) -> Image.Image:

@@ -16,6 +16,10 @@ from rendering import photoshop
 from rendering.options import OutputFormat
 
 _RESOLUTION_UNIT_INCH = 2
+# A TIFF's EXIF tags share the image's own IFD, and libtiff (the LZW writer) refuses
+# a pointer to an EXIF sub-IFD: only these descriptive tags go into a TIFF.
+# ImageDescription, Make, Model, Software, DateTime, Artist, Copyright.
+_TIFF_EXIF_TAGS = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298)
 
 
 def encode(
@@ -25,21 +29,30 @@ def encode(
     icc_profile: bytes | None = None,
     dpi: tuple[float, float] | None = None,
     resources: bytes = b"",
+    exif: Image.Exif | None = None,
 ) -> bytes:
-    """``image`` (RGB, RGBA, or L for a mask) as ``fmt``; ``resources`` (8BIM blocks) go into JPEG and TIFF."""
+    """``image`` (RGB, RGBA, or L for a mask) as ``fmt``.
+
+    ``resources`` (8BIM blocks) go into JPEG and TIFF; ``exif`` (the original's,
+    see rendering.decode.carried_exif) into every format but the mask.
+    """
     out = io.BytesIO()
     params: dict = {}
     if icc_profile and fmt is not OutputFormat.MASK:
         params["icc_profile"] = icc_profile
     if dpi and fmt is not OutputFormat.WEBP:
         params["dpi"] = dpi
+    if fmt is OutputFormat.WEBP and dpi:
+        exif = _with_resolution(exif, dpi)  # WebP has no DPI field of its own
+    if fmt is OutputFormat.TIFF and exif:
+        exif = _tiff_tags(exif)
+    if exif and fmt is not OutputFormat.MASK:
+        params["exif"] = exif
     if fmt in (OutputFormat.PNG, OutputFormat.MASK):
         image.save(out, "PNG", compress_level=1, **params)
     elif fmt is OutputFormat.JPG:
         image.save(out, "JPEG", quality=95, subsampling=0, **params)
     elif fmt is OutputFormat.WEBP:
-        if dpi:
-            params["exif"] = _resolution_exif(dpi)  # WebP has no DPI field of its own
         image.save(out, "WEBP", quality=90, method=2, **params)
     else:
         image.save(out, "TIFF", compression="tiff_lzw", **params)
@@ -51,7 +64,17 @@ def encode(
     return data
 
 
-def _resolution_exif(dpi: tuple[float, float]) -> bytes:
-    exif = Image.Exif()
-    exif[282], exif[283], exif[296] = float(dpi[0]), float(dpi[1]), _RESOLUTION_UNIT_INCH
-    return exif.tobytes()
+def _tiff_tags(exif: Image.Exif) -> Image.Exif:
+    kept = Image.Exif()
+    for tag in _TIFF_EXIF_TAGS:
+        if tag in exif:
+            kept[tag] = exif[tag]
+    return kept
+
+
+def _with_resolution(exif: Image.Exif | None, dpi: tuple[float, float]) -> Image.Exif:
+    merged = Image.Exif()
+    if exif:
+        merged.load(exif.tobytes())
+    merged[282], merged[283], merged[296] = float(dpi[0]), float(dpi[1]), _RESOLUTION_UNIT_INCH
+    return merged

@@ -71,7 +71,7 @@ def render(
     resources = photoshop.encode_resources(source.resources)
     if path is not None and options.format.embeds_clipping_path:
         resources += photoshop_resources(path, options.clipping_path_name, options.clipping_path_flatness)
-    data = encode(final, options.format, icc_profile=icc, dpi=dpi, resources=resources)
+    data = encode(final, options.format, icc_profile=icc, dpi=dpi, resources=resources, exif=source.exif)
     return _result(data, options.format, placed, path)
 
 

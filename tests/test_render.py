@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms, ImageDraw, ImageFilter
+from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageOps
 
 from rendering import photoshop
 from rendering.clipping_path import rasterize, read_path_records
@@ -262,6 +262,66 @@ def test_exif_rotated_photo_comes_out_upright():
     assert image.size == SIZE
     assert alpha_box(image) == BOX
     assert close(image.getpixel((200, 150))[:3], RED, 10)
+
+
+def camera_exif() -> Image.Exif:
+    """A camera's EXIF: orientation, resolution, maker, artist, copyright, capture time, pixel size, GPS."""
+    exif = Image.Exif()
+    exif[0x0112], exif[282], exif[283], exif[296] = 6, 72.0, 72.0, 2
+    exif[0x010F], exif[0x013B], exif[0x8298] = "Canon", "Ann Artist", "(c) Example Shop"
+    sub = exif.get_ifd(0x8769)
+    sub[0x9003], sub[0xA002], sub[0xA003] = "2026:11:02 10:11:12", 300, 400
+    exif.get_ifd(0x8825)[1] = "N"
+    return exif
+
+
+def photo_with_camera_exif() -> bytes:
+    return encoded(scene().transpose(Image.Transpose.ROTATE_90), "JPEG", quality=95, exif=camera_exif().tobytes())
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpg", "webp", "tiff"])
+def test_camera_artist_and_copyright_are_kept(fmt):
+    _, image = rendered({"format": fmt}, photo_with_camera_exif())
+    exif = image.getexif()
+    assert (exif[0x010F], exif[0x013B], exif[0x8298]) == ("Canon", "Ann Artist", "(c) Example Shop")
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpg", "webp"])
+def test_capture_time_is_kept(fmt):
+    _, image = rendered({"format": fmt}, photo_with_camera_exif())
+    assert image.getexif().get_ifd(0x8769)[0x9003] == "2026:11:02 10:11:12"
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpg", "webp", "tiff"])
+def test_kept_exif_no_longer_rotates_the_upright_pixels(fmt):
+    _, image = rendered({"format": fmt}, photo_with_camera_exif())
+    assert image.getexif().get(0x0112, 1) == 1
+    assert ImageOps.exif_transpose(image).size == SIZE
+
+
+def test_exif_that_describes_the_old_frame_or_place_is_dropped():
+    _, image = rendered({"format": "jpg", "crop": "true"}, photo_with_camera_exif())
+    exif = image.getexif()
+    assert 0xA002 not in exif.get_ifd(0x8769) and 0xA003 not in exif.get_ifd(0x8769)
+    assert 0x8825 not in exif and not exif.get_ifd(0x8825)
+
+
+def test_template_dpi_wins_over_the_resolution_in_the_originals_exif():
+    _, image = rendered({"format": "webp", "dpi": "300"}, photo_with_camera_exif())
+    exif = image.getexif()
+    assert (float(exif[282]), float(exif[283])) == (300.0, 300.0)
+    assert exif[0x8298] == "(c) Example Shop"
+
+
+def test_damaged_exif_is_left_behind_and_the_render_goes_on():
+    _, image = rendered({"format": "jpg"}, encoded(scene(), "JPEG", quality=95, exif=b"Exif\x00\x00MM\x00*\xff\xff\xff\xff"))
+    assert image.size == SIZE
+    assert close(image.getpixel((200, 150)), RED, 10)
+
+
+def test_mask_format_carries_no_exif():
+    _, image = rendered({"format": "mask"}, photo_with_camera_exif())
+    assert not image.getexif()
 
 
 def test_mask_of_another_size_is_stretched_to_the_image():
