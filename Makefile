@@ -12,6 +12,7 @@ run: setup model
 	$(BIN)/python scripts/run.py
 
 test: test-setup system-test-tools model
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 # Independent readers of our clipping paths (ExifTool, ImageMagick), the browser for the dashboard

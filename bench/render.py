@@ -15,7 +15,6 @@ target is a 12 MP render of at most 1x inference.
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import sys
 import time
@@ -27,10 +26,11 @@ from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from segment import photo_like_jpeg  # noqa: E402
+
 from rendering.clipping_path import trace  # noqa: E402
 from rendering.options import parse_options  # noqa: E402
 from rendering.render import render  # noqa: E402
-from segment import photo_like_jpeg  # noqa: E402
 
 SIZES = {"2 MP": (1732, 1155), "12 MP": (4000, 3000)}
 CASES = {"PNG transparent": {}, "JPEG white + path": {"format": "jpg", "background": "white"}}
@@ -65,7 +65,7 @@ def raw_inference_hook(model: str | None, threads: int | None) -> tuple[Callable
         from segmentation.sessions import configured_model_name, load_session
 
         segmenter = load_session(model or configured_model_name(), default_model_dir(), threads)
-    except Exception as exc:  # no package, no model file, or a model that does not load
+    except Exception as exc:  # noqa: BLE001 - no package, no model file, or a model that does not load
         print(f"raw inference: not measured ({type(exc).__name__}: {exc})")
         return None
     family = segmenter.family
@@ -91,7 +91,7 @@ def main() -> None:
     inputs = {label: (photo_like_jpeg(size), product_mask(size)) for label, size in SIZES.items()}
     inference = raw_inference_hook(args.model, args.threads)
     options = {case: parse_options(raw) for case, raw in CASES.items()}
-    for label, (original, mask) in inputs.items():  # warm-up: imports, first allocations
+    for _label, (original, mask) in inputs.items():  # warm-up: imports, first allocations
         render(original, mask, options["JPEG white + path"])
 
     times: dict[tuple[str, str], list[float]] = {(c, s): [] for c in CASES for s in SIZES}
@@ -113,7 +113,8 @@ def main() -> None:
 
 def report(times, traces, floor: list[float], model: str | None, runs: int) -> None:
     base = statistics.median(floor) if floor else None
-    print(f"\nfinal render, {runs} runs each (median, fastest)" + (f"; floor = raw inference of {model}" if model else ""))
+    print(f"\nfinal render, {runs} runs each (median, fastest)" +
+          (f"; floor = raw inference of {model}" if model else ""))
     if base:
         print(f"{'raw inference (floor)':<34}{base:7.0f} ms {min(floor):7.0f} ms   1.00x")
     for (case, label), runs_ms in times.items():

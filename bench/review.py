@@ -34,9 +34,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import requests
-from PIL import Image, ImageDraw
-
 from load import bench_env, gunicorn
+from PIL import Image, ImageDraw
 
 SCHEMA = "clipping_orders_bench_review"
 PASSWORD = "bench operator password"
@@ -59,8 +58,9 @@ def make_app(env: dict[str, str]):
 
 def seed(app, orders: int, operators: int) -> tuple[int, int]:
     """Operators, a customer, a template and `orders` orders awaiting review; returns (customer, template) ids."""
+    from infrastructure import storage
     from orders import operators as accounts
-    from orders import service, storage
+    from orders import service
 
     with app.app_context():
         customer, _key = service.create_customer("bench@example.com")
@@ -74,7 +74,8 @@ def seed(app, orders: int, operators: int) -> tuple[int, int]:
 
 def _shared_files(storage) -> dict[str, str]:
     """One small original, draft mask and preview that every bench order points at."""
-    files = {"original_path": "bench/original.jpg", "mask_path": "bench/mask-v0.png", "preview_path": "bench/preview.jpg"}
+    files = {"original_path": "bench/original.jpg", "mask_path": "bench/mask-v0.png",
+             "preview_path": "bench/preview.jpg"}
     storage.write_bytes(files["original_path"], _encoded(Image.new("RGB", (320, 240), "tan"), "JPEG"))
     storage.write_bytes(files["mask_path"], _encoded(_ellipse_mask((320, 240)), "PNG"))
     storage.write_bytes(files["preview_path"], _encoded(Image.new("RGB", (320, 240), "grey"), "JPEG"))
@@ -82,8 +83,8 @@ def _shared_files(storage) -> dict[str, str]:
 
 
 def _insert_orders(count: int, customer_id: int, template_id: int, files: dict[str, str]) -> None:
+    from infrastructure.extensions import db
     from orders.codes import Status
-    from orders.extensions import db
     from orders.models import Order, utcnow
 
     now = utcnow()
@@ -106,9 +107,9 @@ def add_12mp_order(app, customer_id: int, template_id: int) -> str:
     """A 12 MP photo with its full-size draft mask, due before everything else."""
     from segment import photo_like_jpeg
 
-    from orders import storage
+    from infrastructure import storage
+    from infrastructure.extensions import db
     from orders.codes import Status
-    from orders.extensions import db
     from orders.models import MaskVersion, Order, utcnow
 
     size = (4000, 3000)
@@ -174,7 +175,8 @@ def operate(session: requests.Session, token: str, base: str, pause: float, stop
             errors.append(f"claim-next: HTTP {claimed.status_code} {claimed.text[:100]}")
             continue
         approved, approve_took = _timed(
-            lambda: session.post(f"{base}/dashboard/api/orders/{ticket}/approve", json={}, headers=headers))
+            lambda ticket=ticket: session.post(f"{base}/dashboard/api/orders/{ticket}/approve", json={},
+                                               headers=headers))
         for response, step in ((queue_page, "queue page"), (approved, "approve")):
             if not response.ok:
                 errors.append(f"{step}: HTTP {response.status_code}")

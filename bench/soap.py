@@ -11,7 +11,6 @@ import json
 from urllib.parse import urlencode
 
 import requests
-
 from load import Figures, bench_account, bench_env, gunicorn, wrk
 
 # load put the project root first on sys.path: this is the soap package, not this file.
@@ -61,7 +60,8 @@ def main() -> None:
 
     with gunicorn(env, workers=args.workers, threads=args.threads) as base:
         ticket = place_order(base, api_key, template_id)
-        rest_url = f"{base}/REST.svc/Image/Status/{ticket}/?" + urlencode({"ContactEmail": EMAIL, "ContactAPIkey": api_key})
+        rest_url = f"{base}/REST.svc/Image/Status/{ticket}/?" + urlencode({"ContactEmail": EMAIL,
+                                                                           "ContactAPIkey": api_key})
         soap_url, soap_body = base + PATH, status_envelope(api_key, ticket)
         check_soap_answers(soap_url, soap_body)
 
@@ -71,7 +71,8 @@ def main() -> None:
         def soap(seconds: int) -> Figures:
             return wrk("SOAP GetImageStatus", soap_url, method="POST", body=soap_body,
                        content_type=SOAP_HEADERS["Content-Type"], accept="text/xml",
-                       headers={"SOAPAction": SOAP_HEADERS["SOAPAction"]}, seconds=seconds, connections=args.connections)
+                       headers={"SOAPAction": SOAP_HEADERS["SOAPAction"]}, seconds=seconds,
+                       connections=args.connections)
 
         rest(WARM_UP_SECONDS), soap(WARM_UP_SECONDS)  # every worker imports and connects before the clock runs
         rest_figures, soap_figures = rest(args.seconds), soap(args.seconds)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import requests
@@ -19,10 +19,10 @@ from flask import current_app
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from orders import fetcher
+from infrastructure import fetcher
+from infrastructure.extensions import db
 from orders.codes import ErrorCode, Status
 from orders.errors import ProcessingError, ServiceError
-from orders.extensions import db
 from orders.models import CallbackAttempt, Customer, Order
 from orders.service import final_image_url
 
@@ -47,7 +47,7 @@ def payload(order: Order) -> dict[str, str]:
 
 
 def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
@@ -94,7 +94,7 @@ def attempts_of(ticket: str) -> list[CallbackAttempt]:
 
 def resend(ticket: str) -> None:
     """Send the callback of a finished order again (operator's button, CLI)."""
-    from workers.queues import enqueue_callback
+    from infrastructure.queues import enqueue_callback
 
     order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
     if order is None:
@@ -110,7 +110,7 @@ def resend(ticket: str) -> None:
 
 def queue_for(order_id: int) -> None:
     """Queue the callback of an order that just became final, if it has a callback URL."""
-    from workers.queues import enqueue_callback
+    from infrastructure.queues import enqueue_callback
 
     order = db.session.get(Order, order_id)
     if order is None or not order.callback_url:

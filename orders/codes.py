@@ -105,7 +105,8 @@ ERROR_DESCRIPTIONS = {
     ErrorCode.NO_ERROR: "The call succeeded.",
     ErrorCode.INVALID_CREDENTIALS: "Unknown e-mail, wrong API key, disabled customer, or an unknown developer key.",
     ErrorCode.MISSING_PARAMETER: "A required parameter is absent or empty; `message` names it.",
-    ErrorCode.INVALID_PARAMETER: "A parameter has the wrong form (URL scheme, hours, malformed JSON…); `message` names it.",
+    ErrorCode.INVALID_PARAMETER: "A parameter has the wrong form (URL scheme, hours, malformed JSON…); "
+                                 "`message` names it.",
     ErrorCode.UNKNOWN_TEMPLATE: "No active template has that id.",
     ErrorCode.UNKNOWN_TICKET: "No order of yours has that ticket.",
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: "The body is neither JSON nor an HTML form post.",
@@ -132,9 +133,12 @@ class FailureReason(enum.Enum):
 
 
 FAILURE_DESCRIPTIONS = {
-    FailureReason.DOWNLOAD_FAILED: "The image URL could not be fetched (DNS, connection, timeout, HTTP error, too many redirects), after retries.",
-    FailureReason.BLOCKED_ADDRESS: "The URL, or a redirect, points at a loopback, private, link-local or otherwise non-public address.",
-    FailureReason.NOT_AN_IMAGE: "The bytes are not a JPEG, PNG, WebP or TIFF image (whatever the name or Content-Type says).",
+    FailureReason.DOWNLOAD_FAILED: "The image URL could not be fetched "
+                                   "(DNS, connection, timeout, HTTP error, too many redirects), after retries.",
+    FailureReason.BLOCKED_ADDRESS: "The URL, or a redirect, points at a loopback, private, link-local or "
+                                   "otherwise non-public address.",
+    FailureReason.NOT_AN_IMAGE: "The bytes are not a JPEG, PNG, WebP or TIFF image "
+                                "(whatever the name or Content-Type says).",
     FailureReason.CORRUPT_IMAGE: "The image is truncated or cannot be decoded.",
     FailureReason.IMAGE_TOO_LARGE: "The image has more pixels than MAX_IMAGE_PIXELS (decompression-bomb guard).",
     FailureReason.FILE_TOO_LARGE: "The download is larger than MAX_IMAGE_BYTES.",

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import insert, update
 
+from infrastructure.extensions import db
 from orders.codes import TRANSITIONS, FailureReason, Status
-from orders.extensions import db
 from orders.models import Order, OrderEvent, utcnow
-
 
 # Built once: every new order writes one (see record_creation).
 _INSERT_EVENT = insert(OrderEvent.__table__)
@@ -53,7 +52,8 @@ def move(
     )
     if result.rowcount != 1:
         return False
-    db.session.add(OrderEvent(order_id=order_id, at=now, from_status=previous, to_status=int(to), actor=actor, note=note))
+    db.session.add(OrderEvent(order_id=order_id, at=now, from_status=previous, to_status=int(to),
+                              actor=actor, note=note))
     _refresh_if_loaded(order_id)
     return True
 
@@ -75,7 +75,8 @@ def fail(order_id: int, reason: FailureReason, message: str, *, actor: str) -> b
 def record_creation(order_id: int, *, at: datetime, actor: str) -> None:
     """The first history row: the order exists, in Received."""
     db.session.execute(
-        _INSERT_EVENT, dict(order_id=order_id, at=at, from_status=None, to_status=int(Status.RECEIVED), note=None, actor=actor)
+        _INSERT_EVENT, dict(order_id=order_id, at=at, from_status=None, to_status=int(Status.RECEIVED),
+                            note=None, actor=actor)
     )
 
 

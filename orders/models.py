@@ -2,22 +2,22 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Identity, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from infrastructure.extensions import db
 from orders.codes import Status
-from orders.extensions import db
 
 FIRST_TEMPLATE_ID = 2000001
 
 
 def utcnow() -> datetime:
     """Naive UTC: SQLite has no time zones, so every timestamp is stored as UTC."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 Money = Numeric(12, 2)

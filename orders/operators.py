@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from infrastructure.extensions import db
 from orders.codes import ErrorCode, Role
 from orders.errors import ServiceError
-from orders.extensions import db
 from orders.models import Operator, utcnow
 
 MIN_PASSWORD = 10

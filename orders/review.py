@@ -14,10 +14,11 @@ from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import and_, select
 
-from orders import lifecycle, storage
+from infrastructure import storage
+from infrastructure.extensions import db
+from orders import lifecycle
 from orders.codes import ErrorCode, RejectReason, Status
 from orders.errors import ServiceError
-from orders.extensions import db
 from orders.models import Customer, MaskVersion, Operator, Order, ReviewSession, Template, utcnow
 
 REVIEWABLE = (Status.AWAITING_REVIEW, Status.IN_REVIEW)
@@ -193,7 +194,7 @@ def add_region_version(order_id: int, mask: Image.Image, operator_id: int | None
 
 def request_region(operator: Operator, ticket: str, box: tuple[int, int, int, int]) -> str:
     """Queue a re-run of the model on a box of the original; returns the job id."""
-    from workers.queues import enqueue_region
+    from infrastructure.queues import enqueue_region
 
     order = held_order(operator, ticket)
     width, height = mask_size(order)
@@ -225,13 +226,15 @@ def _valid_mask(png: bytes, size: tuple[int, int]) -> Image.Image:
 
 
 def _add_version(order: Order, mask: Image.Image, *, source: str, operator: Operator | None) -> MaskVersion:
-    number = (db.session.scalar(select(db.func.max(MaskVersion.number)).where(MaskVersion.order_id == order.id)) or 0) + 1
+    number = (db.session.scalar(select(db.func.max(MaskVersion.number))
+                                .where(MaskVersion.order_id == order.id)) or 0) + 1
     path = f"{storage.order_dir(order.ticket)}/mask-v{number}.png"
     buffer = io.BytesIO()
     mask.save(buffer, "PNG", compress_level=1)
     sha = storage.write_bytes(path, buffer.getvalue())
     version = MaskVersion(order_id=order.id, number=number, path=path, sha256=sha, source=source,
-                          author=_actor(operator) if operator else "worker:segment", operator_id=operator.id if operator else None)
+                          author=_actor(operator) if operator else "worker:segment",
+                          operator_id=operator.id if operator else None)
     db.session.add(version)
     order.mask_path = path
     return version
@@ -359,7 +362,7 @@ def _actor(operator: Operator) -> str:
 
 
 def _queue_render(order_id: int) -> None:
-    from workers.queues import enqueue_render
+    from infrastructure.queues import enqueue_render
 
     _queue_safely(enqueue_render, order_id)
 

@@ -17,10 +17,11 @@ from flask import current_app
 from sqlalchemy import Row, and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from orders import credentials, lifecycle
+from infrastructure import credentials
+from infrastructure.extensions import db
+from orders import lifecycle
 from orders.codes import CURRENCIES, ErrorCode, Status
 from orders.errors import ServiceError
-from orders.extensions import db
 from orders.models import Customer, Order, Template, utcnow
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ def _check_key(account: Any, api_key: str) -> None:
     # Compare even for an unknown e-mail, so timing does not tell which e-mails exist.
     stored = account.api_key_hash if account is not None else "0" * 64
     if not credentials.key_matches(api_key, stored) or account is None or not account.active:
-        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "ContactEmail and ContactAPIkey do not match an active account")
+        raise ServiceError(ErrorCode.INVALID_CREDENTIALS,
+                           "ContactEmail and ContactAPIkey do not match an active account")
 
 
 def list_templates(email: str, api_key: str) -> list[Template]:
@@ -185,7 +187,8 @@ def status_message(order: Order | Row) -> str:
 # --- customers and templates (CLI and admin) ---------------------------------
 
 
-def create_customer(email: str, *, developer: bool = False, commission_pct: Decimal | str | None = None) -> tuple[Customer, str]:
+def create_customer(email: str, *, developer: bool = False,
+                    commission_pct: Decimal | str | None = None) -> tuple[Customer, str]:
     """Create a customer; returns it with its API key, which is never shown again."""
     email = _required("email", email).lower()
     if "@" not in email:
@@ -274,7 +277,8 @@ def _template_fields(
         known = ", ".join(f"{k}={v}" for k, v in CURRENCIES.items())
         raise ServiceError(ErrorCode.INVALID_PARAMETER, f"unknown currency id {currency_id} (known: {known})")
     if not MIN_DELIVERY_HOURS <= delivery_hours <= MAX_DELIVERY_HOURS:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"delivery hours must be {MIN_DELIVERY_HOURS}-{MAX_DELIVERY_HOURS}")
+        raise ServiceError(ErrorCode.INVALID_PARAMETER,
+                           f"delivery hours must be {MIN_DELIVERY_HOURS}-{MAX_DELIVERY_HOURS}")
     return {
         "name": name,
         "price_amount": amount.quantize(CENT),
@@ -456,7 +460,8 @@ def _delivery_hours(requested: str, template_hours: int) -> int:
     if not requested.isdigit() or not MIN_DELIVERY_HOURS <= int(requested) <= MAX_DELIVERY_HOURS:
         raise ServiceError(
             ErrorCode.INVALID_PARAMETER,
-            f"ImageRequestedDeliveryTimeInHours must be a whole number from {MIN_DELIVERY_HOURS} to {MAX_DELIVERY_HOURS}",
+            f"ImageRequestedDeliveryTimeInHours must be a whole number "
+            f"from {MIN_DELIVERY_HOURS} to {MAX_DELIVERY_HOURS}",
         )
     return int(requested)
 
@@ -477,7 +482,7 @@ def _commit_unique(message: str) -> None:
 
 
 def _queue_first_job(order_id: int) -> None:
-    from workers.queues import enqueue_fetch
+    from infrastructure.queues import enqueue_fetch
 
     try:
         enqueue_fetch(order_id)

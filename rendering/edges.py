@@ -84,7 +84,7 @@ def _tiles_with(flags: np.ndarray) -> list[tuple[int, int]]:
     padded = np.zeros((th * _TILE, tw * _TILE), dtype=bool)
     padded[:height, :width] = flags
     ty, tx = np.nonzero(padded.reshape(th, _TILE, tw, _TILE).any(axis=(1, 3)))
-    return [(int(y) * _TILE, int(x) * _TILE) for y, x in zip(ty, tx)]
+    return [(int(y) * _TILE, int(x) * _TILE) for y, x in zip(ty, tx, strict=True)]
 
 
 def drop_shadow(alpha: Image.Image, opacity: float, blur: float, offset: tuple[float, float]) -> Image.Image:

@@ -21,7 +21,7 @@ def main() -> int:
     env = dict(os.environ)
     if not env.get("REDIS_URL"):
         sys.path.insert(0, str(ROOT))
-        from workers.connection import start_embedded
+        from infrastructure.redis_connection import start_embedded
 
         instance = Path(env.get("INSTANCE_DIR") or ROOT / "instance")
         env["REDIS_URL"] = start_embedded(instance / "redis.db")
@@ -38,8 +38,8 @@ def main() -> int:
     ]
     print(f"serving on http://{bind}/ (developer page: /developer/); Ctrl-C stops everything", flush=True)
     code = _supervise(children)
-    if "workers.connection" in sys.modules:
-        sys.modules["workers.connection"].stop_embedded(force=True)
+    if "infrastructure.redis_connection" in sys.modules:
+        sys.modules["infrastructure.redis_connection"].stop_embedded(force=True)
     return code
 
 

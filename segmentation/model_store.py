@@ -18,10 +18,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 from urllib.parse import quote, urlparse
 
 import platformdirs
@@ -284,7 +285,7 @@ def check_onnx(path: Path, label: str | None = None) -> None:
 
     try:
         onnx.checker.check_model(str(path))
-    except Exception as exc:  # protobuf DecodeError, ValidationError, …: all mean "not a model"
+    except Exception as exc:  # noqa: BLE001 - protobuf DecodeError, ValidationError…: "not a model"
         raise ModelError(f"{label or path} is not a valid ONNX model ({_last_line(str(exc))})") from None
 
 

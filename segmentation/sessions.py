@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 import numpy as np
 import onnxruntime as ort
@@ -157,7 +158,7 @@ def load_onnx(
         session = ort.InferenceSession(
             str(path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
         )
-    except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors for bad files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"model file {path} cannot be loaded by onnxruntime: {first}") from None
     load_ms = (time.perf_counter() - start) * 1000.0

@@ -17,11 +17,11 @@ from spyne import Application
 from spyne.server.wsgi import WsgiApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from orders import ratelimit
+from infrastructure import ratelimit
+from infrastructure.extensions import db
 from orders.errors import ServiceError
-from orders.extensions import db
+from soap.operations import OrdersService
 from soap.protocol import HardenedSoap11
-from soap.service import OrdersService
 from soap.types import NAMESPACE
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class FlaskBoundApplication(Application):
             except ServiceError as exc:
                 if isinstance(exc, ratelimit.RateLimited):
                     ctx.transport.resp_headers["Retry-After"] = str(exc.retry_after)
-                # Every operation answers (ErrorCode, Message, payload); see soap.service.
+                # Every operation answers (ErrorCode, Message, payload); see soap.operations.
                 return exc.code.value, exc.message, None
             finally:
                 db.session.remove()

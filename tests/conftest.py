@@ -74,7 +74,7 @@ class Backend:
 
 @pytest.fixture(scope="session")
 def embedded_redis_url(tmp_path_factory: pytest.TempPathFactory):
-    from workers.connection import start_embedded, stop_embedded
+    from infrastructure.redis_connection import start_embedded, stop_embedded
 
     yield start_embedded(tmp_path_factory.mktemp("redis") / "redis.db")
     stop_embedded(force=True)
@@ -182,7 +182,8 @@ def customer(make_customer) -> Account:
 
 @pytest.fixture
 def make_template(app):
-    def make(name: str = "Transparent PNG", price: str = "0.95", currency_id: int = 1, delivery_hours: int = 24, **options):
+    def make(name: str = "Transparent PNG", price: str = "0.95", currency_id: int = 1,
+             delivery_hours: int = 24, **options):
         from orders import service
 
         with app.app_context():
@@ -203,7 +204,7 @@ def run_jobs(app):
     """Work every queue in this process until empty: a real RQ worker on the real Redis."""
 
     def run() -> None:
-        from workers.queues import QUEUE_NAMES
+        from infrastructure.queues import QUEUE_NAMES
         from workers.runner import run_worker
 
         run_worker(app, QUEUE_NAMES, burst=True)

@@ -25,7 +25,7 @@ def test_create_customer_prints_a_working_api_key_last(cli, client, template_id)
 
 
 def test_create_developer_customer_with_commission(app, cli):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Customer
 
     assert cli("create-customer", "dev@example.com", "--developer", "--commission", "15").exit_code == 0
@@ -53,7 +53,7 @@ def test_rotate_key_replaces_the_old_key(cli, client, customer, template_id):
 
 
 def test_create_template_prints_its_id_last_and_stores_options(app, cli):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Template
 
     result = cli("create-template", "--name", "Marketplace", "--price", "1.25", "--currency-id", "2",

@@ -191,7 +191,7 @@ def pillow_even_odd(polygons: list[list[tuple[float, float]]], size: tuple[int, 
         right, bottom = min(fine.shape[1], int(max(xs)) + 2), min(fine.shape[0], int(max(ys)) + 2)
         layer = Image.new("1", (right - left, bottom - top), 0)  # just the polygon's box: fast for many
         # Path coordinates count pixel corners; ImageDraw's count pixel centres.
-        ImageDraw.Draw(layer).polygon([(x - left - 0.5, y - top - 0.5) for x, y in zip(xs, ys)], fill=1)
+        ImageDraw.Draw(layer).polygon([(x - left - 0.5, y - top - 0.5) for x, y in zip(xs, ys, strict=True)], fill=1)
         fine[top:bottom, left:right] ^= np.asarray(layer, dtype=bool)
     coverage = Image.fromarray(fine.astype(np.uint8) * 255).reduce(k)
     return np.asarray(coverage) >= 128

@@ -17,7 +17,7 @@ def ada(client, make_operator):
 
 
 def _customer_id(app, email):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Customer
 
     with app.app_context():
@@ -28,7 +28,8 @@ def test_creating_a_customer_shows_its_api_key_once(client, ada):
     page = post_form(client, "/dashboard/admin/customers", {"email": "New@Shop.example"}).get_data(as_text=True)
     key = re.search(r'<code id="api-key">([^<]+)</code>', page).group(1)
 
-    templates = client.get("/REST.svc/Templates/", query_string={"ContactEmail": "new@shop.example", "ContactAPIkey": key})
+    templates = client.get("/REST.svc/Templates/",
+                           query_string={"ContactEmail": "new@shop.example", "ContactAPIkey": key})
     assert b"<ERRORCODE>noError</ERRORCODE>" in templates.data
     assert key not in client.get("/dashboard/admin/customers").get_data(as_text=True)
 

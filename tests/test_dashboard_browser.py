@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from tests.support.browser import BROWSER
@@ -51,7 +50,7 @@ def paint(page, x: float, y: float) -> None:
 
 
 def stored_mask(app, ticket: str) -> Image.Image:
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.review import order_by_ticket
 
     with app.app_context():
@@ -62,7 +61,7 @@ def stored_mask(app, ticket: str) -> Image.Image:
 
 
 def order_row(app, ticket: str):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.review import order_by_ticket
 
     with app.app_context():

@@ -19,7 +19,7 @@ def olga(client, make_operator):
 
 
 def _set(app, ticket, **fields):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     with app.app_context():
@@ -169,8 +169,8 @@ def test_images_are_served_scaled_and_cached_under_storage(app, client, reviewab
 
 
 def test_a_large_original_is_scaled_down_for_the_screen(app, client, reviewable, olga):
-    from orders import storage
-    from orders.derived import Kind, order_file
+    from infrastructure import storage
+    from orders.previews import Kind, order_file
 
     ticket = reviewable(1)[0]
     with app.app_context():

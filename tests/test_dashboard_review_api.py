@@ -21,7 +21,7 @@ def held(client, reviewable, make_operator):
 
 
 def _order(app, ticket):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.review import order_by_ticket
 
     with app.app_context():
@@ -63,13 +63,13 @@ def test_saving_a_mask_stores_a_new_version_from_its_alpha(app, client, held):
 
 
 def test_a_full_size_mask_larger_than_the_api_body_limit_is_accepted(app, client, held):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     ticket, _other = held
     from PIL import Image
 
-    from orders import storage
+    from infrastructure import storage
 
     with app.app_context():  # the same order as if its photo (and so its draft mask) were 600x400
         order = db.session.scalar(db.select(Order).where(Order.ticket == ticket))

@@ -1,7 +1,6 @@
 """The developer page's test forms call the live API from a real browser."""
 from __future__ import annotations
 
-
 from tests.support.browser import BROWSER
 
 pytestmark = BROWSER

@@ -29,7 +29,7 @@ def status(client, customer):
 
 
 def _order(app, ticket):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     with app.app_context():
@@ -76,10 +76,13 @@ def test_running_the_job_twice_changes_nothing_more(app, image_server, order_for
 
 FAILURES = [
     ("text file named .jpg", lambda s: s.serve_bytes("/x.jpg", b"hello, I am text", "image/jpeg"), "notAnImage"),
-    ("truncated JPEG", lambda s: s.serve_bytes("/t.jpg", encode("JPEG", (200, 200))[:700], "image/jpeg"), "corruptImage"),
-    ("decompression bomb", lambda s: s.serve_bytes("/bomb.png", png_declaring(30000, 30000), "image/png"), "imageTooLarge"),
+    ("truncated JPEG", lambda s: s.serve_bytes("/t.jpg", encode("JPEG", (200, 200))[:700], "image/jpeg"),
+     "corruptImage"),
+    ("decompression bomb", lambda s: s.serve_bytes("/bomb.png", png_declaring(30000, 30000), "image/png"),
+     "imageTooLarge"),
     ("404", lambda s: s.serve_status("/gone.jpg", 404), "downloadFailed"),
-    ("redirect to cloud metadata", lambda s: s.redirect("/r.jpg", "http://169.254.169.254/latest/meta-data/"), "blockedAddress"),
+    ("redirect to cloud metadata", lambda s: s.redirect("/r.jpg", "http://169.254.169.254/latest/meta-data/"),
+     "blockedAddress"),
 ]
 
 
@@ -104,7 +107,8 @@ def test_file_over_max_image_bytes_fails_as_too_large(app, image_server, order_f
     assert status(ticket)[1].startswith("fileTooLarge: ")
 
 
-def test_loopback_address_is_blocked_unless_private_networks_are_allowed(app, image_server, order_for, status, run_jobs):
+def test_loopback_address_is_blocked_unless_private_networks_are_allowed(app, image_server, order_for,
+                                                                         status, run_jobs):
     app.config["FETCH_ALLOW_PRIVATE_NETWORKS"] = False
     ticket = order_for(image_server.serve_bytes("/a.png", encode("PNG"), "image/png"))
     run_jobs()
@@ -130,7 +134,8 @@ def test_network_failure_is_retried_twice_then_fails(app, image_server, order_fo
     assert status(ticket)[1].startswith("downloadFailed: ")
 
 
-def test_service_keeps_answering_after_failed_orders(image_server, order_for, status, run_jobs, client, customer, template_id):
+def test_service_keeps_answering_after_failed_orders(image_server, order_for, status, run_jobs,
+                                                     client, customer, template_id):
     order_for(image_server.serve_bytes("/x.jpg", b"not an image", "image/jpeg"))
     run_jobs()
     good = order_for(image_server.serve_bytes("/ok.png", encode("PNG"), "image/png"))

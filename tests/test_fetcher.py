@@ -18,11 +18,11 @@ import pytest
 import requests
 from PIL import Image
 
-from orders import fetcher
+from infrastructure import fetcher
+from infrastructure.fetcher import PinnedAddressAdapter, fetch, is_allowed_address, make_session, vet_host, vet_url
+from infrastructure.images import check_image
 from orders.codes import FailureReason
 from orders.errors import ProcessingError
-from orders.fetcher import PinnedAddressAdapter, fetch, is_allowed_address, make_session, vet_host, vet_url
-from orders.images import check_image
 from tests.support.image_server import ImageServer, Reply
 
 MB = 1024 * 1024

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-
-import pytest
 from io import BytesIO
 
+import pytest
 from PIL import Image, ImageFile
 
+from infrastructure.images import ACCEPTED_FORMATS, check_image
 from orders.codes import FailureReason
 from orders.errors import ProcessingError
-from orders.images import ACCEPTED_FORMATS, check_image
 from tests.support.pictures import encode, minimal_psd, png_declaring
 
 PLENTY = 10**12  # a max_pixels that never gets in the way

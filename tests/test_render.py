@@ -58,7 +58,7 @@ def alpha_box(image: Image.Image) -> tuple[int, int, int, int] | None:
 
 
 def close(a, b, tolerance: int = 6) -> bool:
-    return all(abs(x - y) <= tolerance for x, y in zip(a, b))
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=True))
 
 
 # --- defaults and backgrounds -------------------------------------------------------------------------
@@ -314,7 +314,8 @@ def test_template_dpi_wins_over_the_resolution_in_the_originals_exif():
 
 
 def test_damaged_exif_is_left_behind_and_the_render_goes_on():
-    _, image = rendered({"format": "jpg"}, encoded(scene(), "JPEG", quality=95, exif=b"Exif\x00\x00MM\x00*\xff\xff\xff\xff"))
+    _, image = rendered({"format": "jpg"},
+                        encoded(scene(), "JPEG", quality=95, exif=b"Exif\x00\x00MM\x00*\xff\xff\xff\xff"))
     assert image.size == SIZE
     assert close(image.getpixel((200, 150)), RED, 10)
 
@@ -486,7 +487,8 @@ def test_iptc_of_the_original_is_delivered_and_its_old_path_is_not():
     assert blocks[0].data == iptc
 
 
-@pytest.mark.skipif(shutil.which("identify") is None, reason="needs ImageMagick's identify (Debian package imagemagick)")
+@pytest.mark.skipif(shutil.which("identify") is None,
+                    reason="needs ImageMagick's identify (Debian package imagemagick)")
 def test_imagemagick_reads_the_rendered_jpegs_path(tmp_path: Path):
     result, _ = rendered({"format": "jpg", "crop": "true", "crop_margin": "20px"})
     file = tmp_path / "out.jpg"

@@ -22,7 +22,8 @@ def test_no_options_mean_a_transparent_png_at_the_original_size():
     assert options == RenderOptions()
     assert options.background == Background("transparent")
     assert options.format is OutputFormat.PNG
-    assert (options.crop, options.scale, options.position, options.canvas, options.max_size) == (False, None, None, None, None)
+    assert (options.crop, options.scale, options.position,
+            options.canvas, options.max_size) == (False, None, None, None, None)
     assert not options.wants_clipping_path
     assert options.to_dict() == {}
 
@@ -83,7 +84,8 @@ def test_positions_by_name_or_percent(text, position):
     assert parse_options({"position": text}).position == position
 
 
-@pytest.mark.parametrize("text, size", [("2000x2000", (2000, 2000)), ("1200 x 800", (1200, 800)), ("640×480", (640, 480))])
+@pytest.mark.parametrize("text, size",
+                         [("2000x2000", (2000, 2000)), ("1200 x 800", (1200, 800)), ("640×480", (640, 480))])
 def test_canvas_is_width_by_height(text, size):
     assert parse_options({"canvas": text}).canvas == size
 
@@ -107,7 +109,8 @@ def test_edge_options():
     assert (options.edge_feather, options.edge_decontaminate) == (1.5, True)
 
 
-@pytest.mark.parametrize("fmt, default", [("jpg", True), ("tiff", True), ("png", False), ("webp", False), ("mask", False)])
+@pytest.mark.parametrize("fmt, default",
+                         [("jpg", True), ("tiff", True), ("png", False), ("webp", False), ("mask", False)])
 def test_clipping_path_is_on_by_default_for_jpg_and_tiff(fmt, default):
     assert parse_options({"format": fmt}).wants_clipping_path is default
 

@@ -7,7 +7,7 @@ from tests.support.api import error_code, parse_valid, post_image, ticket_of
 
 
 def _order(app, ticket):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     with app.app_context():
@@ -17,7 +17,7 @@ def _order(app, ticket):
 
 
 def _order_count(app) -> int:
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     with app.app_context():
@@ -54,12 +54,14 @@ def test_order_keeps_template_price_and_due_time(app, client, customer, make_tem
 
 
 def test_requested_hours_override_the_template(app, client, customer, template_id):
-    order = _order(app, ticket_of(post_image(client, customer, templateId=template_id, ImageRequestedDeliveryTimeInHours="6")))
+    order = _order(app, ticket_of(post_image(client, customer, templateId=template_id,
+                                             ImageRequestedDeliveryTimeInHours="6")))
     assert order.delivery_hours == 6
 
 
 def test_numbers_in_json_are_accepted(app, client, customer, template_id):
-    order = _order(app, ticket_of(post_image(client, customer, templateId=template_id, ImageRequestedDeliveryTimeInHours=2)))
+    order = _order(app, ticket_of(post_image(client, customer, templateId=template_id,
+                                             ImageRequestedDeliveryTimeInHours=2)))
     assert order.delivery_hours == 2
 
 
@@ -97,7 +99,8 @@ def test_developer_key_records_the_commission(app, client, make_customer, templa
 
 
 def test_own_key_as_developer_key_earns_no_commission(app, client, customer, template_id):
-    order = _order(app, ticket_of(post_image(client, customer, templateId=template_id, developerAPIkey=customer.api_key)))
+    order = _order(app, ticket_of(post_image(client, customer, templateId=template_id,
+                                             developerAPIkey=customer.api_key)))
     assert order.developer_id is None and order.commission_amount is None
 
 
@@ -108,17 +111,18 @@ def test_unknown_developer_key_is_refused(client, customer, template_id):
 
 
 def test_order_history_starts_with_received(app, client, customer, template_id):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     ticket = ticket_of(post_image(client, customer, templateId=template_id))
     with app.app_context():
         order = db.session.scalar(db.select(Order).where(Order.ticket == ticket))
-        assert [(e.from_status, e.to_status, e.actor) for e in order.events] == [(None, 10, f"customer:{customer.email}")]
+        assert [(e.from_status, e.to_status, e.actor)
+                for e in order.events] == [(None, 10, f"customer:{customer.email}")]
 
 
 def test_order_is_queued_for_the_fetch_worker(app, client, customer, template_id):
-    from workers.queues import fetch_job_id, queue
+    from infrastructure.queues import fetch_job_id, queue
 
     ticket = ticket_of(post_image(client, customer, templateId=template_id))
     order = _order(app, ticket)

@@ -52,9 +52,9 @@ def test_status_needs_credentials(client, customer, template_id):
 
 
 def test_failed_order_shows_its_reason_in_message(app, client, customer, template_id):
+    from infrastructure.extensions import db
     from orders import lifecycle
     from orders.codes import FailureReason
-    from orders.extensions import db
     from orders.models import Order
 
     ticket = ticket_of(post_image(client, customer, templateId=template_id))

@@ -11,7 +11,8 @@ def test_lists_active_templates_with_price_currency_id_and_name(client, customer
     assert doc.tag == "TEMPLATESRESPONSE"
     assert doc.findtext("ERRORCODE") == "noError"
     rows = [
-        (t.findtext("TEMPLATEID"), t.findtext("TEMPLATENAME"), t.findtext("PRICE/AMOUNT"), t.findtext("PRICE/CURRENCYID"))
+        (t.findtext("TEMPLATEID"), t.findtext("TEMPLATENAME"),
+         t.findtext("PRICE/AMOUNT"), t.findtext("PRICE/CURRENCYID"))
         for t in doc.findall("TEMPLATES/TEMPLATE")
     ]
     assert rows == [(str(first), "T-shirts", "0.95", "1"), (str(second), "Shoes", "2.50", "2")]
@@ -31,7 +32,7 @@ def test_template_ids_have_seven_digits(client, customer, template_id):
 
 
 def test_inactive_templates_are_not_listed(app, client, customer, make_template):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Template
 
     hidden = make_template(name="Old")
@@ -60,14 +61,16 @@ def test_json_on_request_has_the_same_fields(client, customer, template_id):
 
 
 def test_wrong_key_is_refused_with_401(client, customer):
-    response = client.get("/REST.svc/Templates/", query_string={"ContactEmail": customer.email, "ContactAPIkey": "nope"})
+    response = client.get("/REST.svc/Templates/",
+                          query_string={"ContactEmail": customer.email, "ContactAPIkey": "nope"})
 
     assert response.status_code == 401
     assert error_code(response) == "invalidCredentials"
 
 
 def test_unknown_email_is_refused_like_a_wrong_key(client, customer):
-    response = client.get("/REST.svc/Templates/", query_string={"ContactEmail": "x@y.z", "ContactAPIkey": customer.api_key})
+    response = client.get("/REST.svc/Templates/",
+                          query_string={"ContactEmail": "x@y.z", "ContactAPIkey": customer.api_key})
 
     assert response.status_code == 401
     assert error_code(response) == "invalidCredentials"

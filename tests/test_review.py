@@ -25,8 +25,8 @@ def op(app, make_operator):
 
 
 def _order(app, ticket):
+    from infrastructure.extensions import db
     from orders.review import order_by_ticket
-    from orders.extensions import db
 
     with app.app_context():
         order = order_by_ticket(ticket)
@@ -52,8 +52,8 @@ def test_claim_next_gives_the_soonest_due_order_first(app, reviewable, make_oper
 
 
 def test_among_equally_due_orders_the_least_confident_draft_comes_first(app, reviewable, make_operator, op):
+    from infrastructure.extensions import db
     from orders import review
-    from orders.extensions import db
     from orders.models import Order
 
     sure, unsure = reviewable(2)
@@ -102,8 +102,8 @@ def test_an_order_held_by_one_operator_is_refused_to_another(app, reviewable, ma
 
 
 def test_an_expired_lease_returns_the_order_to_the_queue(app, reviewable, make_operator, op):
+    from infrastructure.extensions import db
     from orders import review
-    from orders.extensions import db
     from orders.models import Order, utcnow
 
     ticket = reviewable(1)[0]
@@ -120,7 +120,7 @@ def test_an_expired_lease_returns_the_order_to_the_queue(app, reviewable, make_o
 
 
 def _events(app, ticket):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.review import order_by_ticket
 
     with app.app_context():
@@ -253,8 +253,8 @@ def test_bulk_approve_takes_only_orders_still_awaiting_review(app, reviewable, m
 
 
 def test_time_per_order_is_recorded(app, reviewable, make_operator, op):
+    from infrastructure.extensions import db
     from orders import review
-    from orders.extensions import db
     from orders.models import ReviewSession
 
     ticket = reviewable(1)[0]

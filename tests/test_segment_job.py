@@ -20,7 +20,7 @@ def drafted(app, client, customer, template_id, image_server, run_jobs):
 
 
 def _order(app, ticket):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     with app.app_context():
@@ -79,9 +79,9 @@ def test_model_error_fails_the_order_and_the_worker_goes_on(app, client, custome
     ticket = ticket_of(post_image(client, customer, templateId=template_id, ImageURL=url))
     app.config["SEGMENTATION_MODEL"] = "no-such-model"
     with app.app_context():
-        from workers.fetch import fetch_order_image
+        from infrastructure.extensions import db
         from orders.models import Order
-        from orders.extensions import db
+        from workers.fetch import fetch_order_image
 
         fetch_order_image(db.session.scalar(db.select(Order.id).where(Order.ticket == ticket)))
         from workers.segment import draft_order
@@ -105,9 +105,9 @@ def test_second_order_reuses_the_loaded_model(app, client, customer, template_id
 
 
 def test_sweep_requeues_an_order_left_in_segmenting(app, client, customer, template_id, image_server, run_jobs):
-    from orders.extensions import db
+    from infrastructure.extensions import db
+    from infrastructure.queues import queue
     from orders.models import Order
-    from workers.queues import queue
     from workers.sweep import sweep
 
     url = image_server.serve_bytes("/a.png", encode("PNG"), "image/png")

@@ -10,14 +10,14 @@ from spyne.server.wsgi import WsgiApplication
 from werkzeug.test import Client
 
 from soap import NAMESPACE
+from soap.operations import OrdersService
 from soap.protocol import HardenedSoap11
-from soap.service import OrdersService
 from tests.support.soap import XML_HEADERS, answer, child_text, envelope, fault_code, post
 
 MARKER = "XXE-MARKER-7f3a9c"
 
 LAUGHS = "".join(
-    f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)
+    f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
 )
 BILLION_LAUGHS = f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">{LAUGHS}]>'
 
@@ -27,7 +27,8 @@ def honest_call(live_server, customer, template_id):
     """Asserts that an ordinary call still gets its answer."""
 
     def check() -> None:
-        response = post(live_server, envelope("GetTemplates", ContactEmail=customer.email, ContactAPIkey=customer.api_key))
+        response = post(live_server, envelope("GetTemplates", ContactEmail=customer.email,
+                                              ContactAPIkey=customer.api_key))
         assert child_text(answer(response, "GetTemplates"), "ErrorCode") == "noError"
 
     return check

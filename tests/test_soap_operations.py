@@ -18,7 +18,7 @@ def _add(zeep_client, account, **fields):
 
 
 def _order_count(app) -> int:
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     with app.app_context():
@@ -26,7 +26,7 @@ def _order_count(app) -> int:
 
 
 def _update_order(app, ticket: str, **columns) -> None:
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     with app.app_context():
@@ -76,7 +76,7 @@ def test_add_image_answers_a_ticket(app, zeep_client, customer, template_id):
 
 
 def test_added_order_keeps_the_requested_hours(app, zeep_client, customer, template_id):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     ticket = _add(zeep_client, customer, TemplateId=str(template_id), ImageRequestedDeliveryTimeInHours="6").ImageTicket
@@ -106,7 +106,8 @@ BAD_ORDERS = [
 
 
 @pytest.mark.parametrize("case, fields, code", BAD_ORDERS, ids=[c[0] for c in BAD_ORDERS])
-def test_bad_order_answers_its_error_code_and_writes_nothing(app, zeep_client, customer, template_id, case, fields, code):
+def test_bad_order_answers_its_error_code_and_writes_nothing(app, zeep_client, customer, template_id,
+                                                             case, fields, code):
     answer = _add(zeep_client, customer, **{"TemplateId": str(template_id), **fields})
 
     assert answer.ErrorCode == code
@@ -134,7 +135,8 @@ def test_new_order_is_received(zeep_client, customer, template_id):
 
     assert (answer.ErrorCode, answer.Message) == (OK, None)
     status = answer.ImageStatus
-    assert (status.ImageTicket, status.StatusId, status.StatusName, status.FinalImageURL) == (ticket, 10, "Received", None)
+    assert (status.ImageTicket, status.StatusId,
+            status.StatusName, status.FinalImageURL) == (ticket, 10, "Received", None)
 
 
 def test_delivered_order_gives_its_final_image_url(app, zeep_client, customer, template_id):
@@ -153,7 +155,8 @@ def test_failed_order_says_why_in_message(app, zeep_client, customer, template_i
     from orders.codes import Status
 
     ticket = _add(zeep_client, customer).ImageTicket
-    _update_order(app, ticket, status=int(Status.FAILED), failure_reason="notAnImage", failure_message="the file is text")
+    _update_order(app, ticket, status=int(Status.FAILED), failure_reason="notAnImage",
+                  failure_message="the file is text")
 
     answer = zeep_client.service.GetImageStatus(**_creds(customer), ImageTicket=ticket)
 

@@ -43,7 +43,8 @@ def test_a_ticket_made_over_soap_is_visible_over_rest(client, zeep_client, custo
     status = status_of(client, customer, ticket)
 
     assert status.findtext("ERRORCODE") == "noError"
-    assert (status.findtext("IMAGESTATUS/IMAGETICKET"), status.findtext("IMAGESTATUS/STATUSNAME")) == (ticket, "Received")
+    assert (status.findtext("IMAGESTATUS/IMAGETICKET"),
+            status.findtext("IMAGESTATUS/STATUSNAME")) == (ticket, "Received")
 
 
 def test_a_ticket_made_over_rest_is_visible_over_soap(client, zeep_client, customer, template_id):

@@ -1,4 +1,4 @@
-"""The supervisors' figures (orders.stats): status counts, throughput, per operator, unedited share, SLA."""
+"""The supervisors' figures (orders.reports): status counts, throughput, per operator, unedited share, SLA."""
 from __future__ import annotations
 
 import io
@@ -31,9 +31,9 @@ def _figures(app, fn, *args):
 
 
 def _since(hours=24):
-    from orders import stats
+    from orders import reports
 
-    return stats.window_start(hours)
+    return reports.window_start(hours)
 
 
 def _white_mask() -> bytes:
@@ -43,20 +43,20 @@ def _white_mask() -> bytes:
 
 
 def test_orders_are_counted_by_status(app, reviewable, as_operator):
-    from orders import review, stats
+    from orders import reports, review
     from orders.codes import Status
 
     first, _second = reviewable(2)
     as_operator("olga", review.claim, first)
 
-    counts = _figures(app, stats.orders_by_status)
+    counts = _figures(app, reports.orders_by_status)
 
     assert counts[Status.AWAITING_REVIEW] == 1 and counts[Status.IN_REVIEW] == 1 and counts[Status.DELIVERED] == 0
     assert list(counts) == list(Status)
 
 
 def test_throughput_counts_decisions_in_their_hour(app, reviewable, as_operator):
-    from orders import review, stats
+    from orders import reports, review
 
     first, second, _third = reviewable(3)
     as_operator("olga", review.claim, first)
@@ -64,7 +64,7 @@ def test_throughput_counts_decisions_in_their_hour(app, reviewable, as_operator)
     as_operator("olga", review.claim, second)
     as_operator("olga", review.reject, second, "notProductPhoto")
 
-    hours = _figures(app, lambda: stats.throughput_per_hour(_since(3)))
+    hours = _figures(app, lambda: reports.throughput_per_hour(_since(3)))
 
     assert len(hours) == 4  # every hour the window touches, empty ones too
     assert (hours[-1].approved, hours[-1].rejected) == (1, 1)
@@ -72,7 +72,7 @@ def test_throughput_counts_decisions_in_their_hour(app, reviewable, as_operator)
 
 
 def test_per_operator_figures_count_approvals_edits_rejects(app, reviewable, as_operator):
-    from orders import review, stats
+    from orders import reports, review
 
     first, second, third = reviewable(3)
     as_operator("olga", review.claim, first)
@@ -82,15 +82,15 @@ def test_per_operator_figures_count_approvals_edits_rejects(app, reviewable, as_
     as_operator("piet", review.reject, second, "subjectUnclear")
     as_operator("piet", review.bulk_approve, [third])
 
-    figures = {f.name: f for f in _figures(app, lambda: stats.operator_figures(_since()))}
+    figures = {f.name: f for f in _figures(app, lambda: reports.operator_figures(_since()))}
 
     assert (figures["olga"].approvals, figures["olga"].edits, figures["olga"].rejects) == (1, 1, 0)
     assert (figures["piet"].approvals, figures["piet"].edits, figures["piet"].rejects) == (1, 0, 1)
 
 
 def test_median_seconds_come_from_the_review_sessions_and_skip_bulk(app, reviewable, as_operator):
-    from orders import review, stats
-    from orders.extensions import db
+    from infrastructure.extensions import db
+    from orders import reports, review
     from orders.models import ReviewSession
 
     first, second, third = reviewable(3)
@@ -101,18 +101,18 @@ def test_median_seconds_come_from_the_review_sessions_and_skip_bulk(app, reviewa
     with app.app_context():  # as if the two reviews took 30 s and 90 s
         timed = db.session.scalars(db.select(ReviewSession).where(ReviewSession.ended_at > ReviewSession.started_at)
                                    .order_by(ReviewSession.id)).all()
-        for session, seconds in zip(timed, (30, 90)):
+        for session, seconds in zip(timed, (30, 90), strict=False):
             session.started_at = session.ended_at - timedelta(seconds=seconds)
         db.session.commit()
 
-    olga = _figures(app, lambda: stats.operator_figures(_since()))[0]
+    olga = _figures(app, lambda: reports.operator_figures(_since()))[0]
 
     assert olga.approvals == 3
     assert olga.median_seconds == pytest.approx(60, abs=0.01)
 
 
 def test_the_unedited_share_counts_drafts_approved_as_they_were(app, reviewable, as_operator):
-    from orders import review, stats
+    from orders import reports, review
 
     edited, plain_one, plain_two = reviewable(3)
     as_operator("olga", review.claim, edited)
@@ -120,16 +120,16 @@ def test_the_unedited_share_counts_drafts_approved_as_they_were(app, reviewable,
     as_operator("olga", review.approve, edited)
     as_operator("olga", review.bulk_approve, [plain_one, plain_two])
 
-    share = _figures(app, lambda: stats.approved_without_edit(_since()))
+    share = _figures(app, lambda: reports.approved_without_edit(_since()))
 
     assert (share.approved, share.unedited) == (3, 2)
     assert share.share == pytest.approx(2 / 3)
 
 
 def test_sla_misses_count_late_deliveries_and_open_orders_past_due(app, reviewable, as_operator):
-    from orders import lifecycle, review, stats
+    from infrastructure.extensions import db
+    from orders import lifecycle, reports, review
     from orders.codes import Status
-    from orders.extensions import db
     from orders.models import Order, utcnow
 
     late, overdue, _on_time = reviewable(3)
@@ -142,6 +142,6 @@ def test_sla_misses_count_late_deliveries_and_open_orders_past_due(app, reviewab
         lifecycle.move(orders[late].id, Status.DELIVERED, actor="worker:render", expect=[Status.RENDERING])
         db.session.commit()
 
-    misses = _figures(app, lambda: stats.sla_misses(_since()))
+    misses = _figures(app, lambda: reports.sla_misses(_since()))
 
     assert (misses.delivered_late, misses.open_overdue) == (1, 1)

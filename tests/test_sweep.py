@@ -3,7 +3,8 @@ from tests.support.api import post_image, status_of, ticket_of
 from tests.support.pictures import encode
 
 
-def test_order_placed_while_redis_was_down_is_picked_up_by_the_sweep(app, client, customer, template_id, image_server, run_jobs):
+def test_order_placed_while_redis_was_down_is_picked_up_by_the_sweep(app, client, customer, template_id,
+                                                                     image_server, run_jobs):
     real_redis = app.config["REDIS_URL"]
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # Redis "down" while the order comes in
     url = image_server.serve_bytes("/a.png", encode("PNG"), "image/png")

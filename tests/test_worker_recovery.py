@@ -50,7 +50,7 @@ def _start_worker(env, name):
 
 
 def _order_state(app, ticket):
-    from orders.extensions import db
+    from infrastructure.extensions import db
     from orders.models import Order
 
     with app.app_context():
@@ -72,7 +72,7 @@ def _wait(predicate, timeout):
 @pytest.mark.real_model
 def test_order_of_a_killed_worker_reaches_review_after_a_replacement_starts(app, client, customer, template_id,
                                                                            image_server, worker_env):
-    from workers.connection import get_redis
+    from infrastructure.redis_connection import get_redis
     from workers.sweep import heartbeat_key
 
     url = image_server.serve_bytes("/big.jpg", encode("JPEG", (1600, 1200)), "image/jpeg")

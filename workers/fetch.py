@@ -6,13 +6,14 @@ import logging
 from flask import current_app
 from rq import get_current_job
 
-from orders import fetcher, images, lifecycle, storage
+from infrastructure import fetcher, images, storage
+from infrastructure.extensions import db
+from infrastructure.queues import enqueue_segment
+from orders import lifecycle
 from orders.codes import FailureReason, Status
 from orders.errors import ProcessingError
-from orders.extensions import db
 from orders.models import Order
 from workers.outcomes import fail_order
-from workers.queues import enqueue_segment
 
 log = logging.getLogger(__name__)
 ACTOR = "worker:fetch"
@@ -38,7 +39,8 @@ def fetch_order_image(order_id: int) -> str:
         if _retries_left():
             raise
         log.exception("fetching order %s failed unexpectedly", order_id)
-        return fail_order(order_id, FailureReason.INTERNAL_ERROR, f"unexpected error while fetching: {type(exc).__name__}",
+        return fail_order(order_id, FailureReason.INTERNAL_ERROR,
+                          f"unexpected error while fetching: {type(exc).__name__}",
                           actor=ACTOR)
     return _store_original(order, data, checked)
 

@@ -1,9 +1,9 @@
 """How a job ends an order: the status change, its commit, and the customer's callback."""
 from __future__ import annotations
 
+from infrastructure.extensions import db
 from orders import callbacks, lifecycle
 from orders.codes import FailureReason
-from orders.extensions import db
 
 
 def fail_order(order_id: int, reason: FailureReason, message: str, *, actor: str) -> str:

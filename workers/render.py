@@ -9,10 +9,11 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from orders import callbacks, fetcher, images, lifecycle, storage
+from infrastructure import fetcher, images, storage
+from infrastructure.extensions import db
+from orders import callbacks, lifecycle
 from orders.codes import FailureReason, Status
 from orders.errors import ProcessingError
-from orders.extensions import db
 from orders.models import Order, utcnow
 from rendering.options import OptionError, RenderOptions, parse_options
 from rendering.render import RenderError, render

@@ -19,9 +19,9 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.scheduler import RQScheduler
 
-from orders.extensions import db
-from workers.connection import get_redis
-from workers.queues import queue
+from infrastructure.extensions import db
+from infrastructure.queues import queue
+from infrastructure.redis_connection import get_redis
 from workers.sweep import heartbeat_key, sweep
 
 log = logging.getLogger(__name__)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from orders import lifecycle, storage
+from infrastructure import storage
+from infrastructure.extensions import db
+from orders import lifecycle
 from orders.codes import FailureReason, Status
-from orders.extensions import db
 from orders.models import MaskVersion, Order
 from segmentation.draft import make_draft, save_draft
 from workers import model

@@ -17,11 +17,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from orders.codes import Status
-from orders.extensions import db
-from orders.models import Order, utcnow
-from workers.connection import get_redis
-from workers.queues import (
+from infrastructure.extensions import db
+from infrastructure.queues import (
     callback_job_id,
     enqueue_callback,
     enqueue_fetch,
@@ -31,6 +28,9 @@ from workers.queues import (
     render_job_id,
     segment_job_id,
 )
+from infrastructure.redis_connection import get_redis
+from orders.codes import Status
+from orders.models import Order, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ def _forget_dead_execution(job: Job) -> None:
     later take the re-queued run for the abandoned one."""
     registry = StartedJobRegistry(job.origin, connection=job.connection)
     prefix = f"{job.id}:".encode()
-    stale = [member for member in job.connection.zrange(registry.key, 0, -1) if member.startswith(prefix) or member == job.id.encode()]
+    stale = [member for member in job.connection.zrange(registry.key, 0, -1)
+             if member.startswith(prefix) or member == job.id.encode()]
     if stale:
         job.connection.zrem(registry.key, *stale)
     log.warning("job %s was started by a worker that is gone; re-queueing", job.id)

@@ -59,8 +59,8 @@ def migrate(database_url: str, redis_url: str) -> None:
 
 def reset(app, redis_url: str) -> None:
     """Empty our tables and our Redis database after a test."""
-    from orders.extensions import db
-    from workers.connection import get_redis
+    from infrastructure.extensions import db
+    from infrastructure.redis_connection import get_redis
 
     with app.app_context():
         db.session.remove()

@@ -49,7 +49,8 @@ class CallbackReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 with receiver._lock:
-                    receiver.received.append(Received(time.monotonic(), self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    receiver.received.append(Received(time.monotonic(), self.path,
+                                                      {k.lower(): v for k, v in self.headers.items()}, body))
                 answer = receiver._next_answer()
                 if isinstance(answer, float):
                     time.sleep(answer)

@@ -1,7 +1,7 @@
 """The operators' dashboard at /dashboard/: sign-in, the review queue and page, bulk approval, admin, stats.
 
 Views only translate: parse the request, call orders.review, orders.operators,
-orders.service or orders.stats, render. Every page needs a signed-in operator;
+orders.service or orders.reports, render. Every page needs a signed-in operator;
 the pages of the nested `dashboard.admin` blueprint also need the admin role.
 The JSON endpoints the page scripts call live in `dashboard.api`.
 """
@@ -11,9 +11,9 @@ from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_t
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from infrastructure.extensions import db, login_manager
 from orders import operators
 from orders.errors import ServiceError
-from orders.extensions import db, login_manager
 from orders.models import Operator
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -141,7 +141,7 @@ def _too_many(exc):
     return _error(429, "rateLimited", f"too many attempts ({exc.description}); wait a minute and try again")
 
 
-from orders.dashboard import admin, api, auth, files, formatting, reports, views  # noqa: E402,F401  (they attach their routes)
+from dashboard import admin, api, auth, files, formatting, reports, views  # noqa: E402,F401  (they attach their routes)
 
 formatting.register(bp)
 

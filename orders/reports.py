@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, exists, func, select
 
+from infrastructure.extensions import db
 from orders.codes import Status
-from orders.extensions import db
 from orders.models import MaskVersion, Operator, Order, OrderEvent, ReviewSession, utcnow
 
 DECIDED = (Status.RENDERING, Status.REJECTED)

@@ -14,9 +14,9 @@ from functools import lru_cache
 from flask import current_app
 from limits import RateLimitItem, parse_many
 
+from infrastructure.extensions import API_RATE_SCOPE, limiter, rate_limit_key
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
-from orders.extensions import API_RATE_SCOPE, limiter, rate_limit_key
 
 log = logging.getLogger(__name__)
 

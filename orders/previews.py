@@ -16,10 +16,10 @@ from pathlib import Path
 from PIL import Image, ImageOps
 from sqlalchemy import select
 
-from orders import storage
+from infrastructure import storage
+from infrastructure.extensions import db
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
-from orders.extensions import db
 from orders.models import MaskVersion, Order
 
 FULL = 0
@@ -59,7 +59,8 @@ def order_file(ticket: str, kind: Kind, version: int | None = None) -> str:
             select(MaskVersion.path).where(MaskVersion.order_id == order.id, MaskVersion.number == (version or 0))
         )
     else:
-        path = {Kind.ORIGINAL: order.original_path, Kind.PREVIEW: order.preview_path, Kind.FINAL: order.final_path}[kind]
+        path = {Kind.ORIGINAL: order.original_path, Kind.PREVIEW: order.preview_path,
+                Kind.FINAL: order.final_path}[kind]
     if not path:
         raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"order {order.ticket} has no {kind.value} file" +
                            (f" version {version}" if version else ""))

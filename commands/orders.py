@@ -1,15 +1,13 @@
-"""Command-line interface (`flask --app app …`). Names and options are an interface: keep them."""
+"""Order, customer, template, operator, review and callback commands."""
 from __future__ import annotations
 
 from typing import Any
 
 import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import current_app
 
 from orders import service
 from orders.errors import ServiceError
-from workers.cli import fetch_model, segment, sweep, worker
 
 
 class _ServiceCommand(click.Command):
@@ -20,16 +18,6 @@ class _ServiceCommand(click.Command):
             return super().invoke(ctx)
         except ServiceError as exc:
             raise click.ClickException(exc.message) from None
-
-
-def register_cli(app: Flask) -> None:
-    for command in (init_db, seed_demo, create_customer, rotate_key, create_template, worker, sweep, fetch_model,
-                    segment, create_operator, set_password, disable_operator, review, callbacks_cmd, resend_callback,
-                    cleanup_finals):
-        if not getattr(command.callback, "_in_app_context", False):
-            command.callback = with_appcontext(command.callback)
-            command.callback._in_app_context = True  # the command objects are shared by every app
-        app.cli.add_command(command)
 
 
 @click.command("init-db", cls=_ServiceCommand)
@@ -141,7 +129,8 @@ def review() -> None:
 @click.option("--operator", "operator_name", required=True)
 def review_approve(ticket: str, operator_name: str) -> None:
     """Approve an order awaiting review (or held by this operator)."""
-    from orders import operators, review as reviews
+    from orders import operators
+    from orders import review as reviews
 
     operator = operators.operator_by_name(operator_name)
     reviews.claim(operator, ticket)
@@ -152,11 +141,13 @@ def review_approve(ticket: str, operator_name: str) -> None:
 @review.command("reject", cls=_ServiceCommand)
 @click.argument("ticket")
 @click.option("--operator", "operator_name", required=True)
-@click.option("--reason", required=True, help="notProductPhoto, subjectUnclear, resolutionTooLow, unsupportedContent, other")
+@click.option("--reason", required=True,
+              help="notProductPhoto, subjectUnclear, resolutionTooLow, unsupportedContent, other")
 @click.option("--note", default="", help="Free text; required with --reason other.")
 def review_reject(ticket: str, operator_name: str, reason: str, note: str) -> None:
     """Reject an order awaiting review (or held by this operator) with a named reason."""
-    from orders import operators, review as reviews
+    from orders import operators
+    from orders import review as reviews
 
     operator = operators.operator_by_name(operator_name)
     reviews.claim(operator, ticket)
@@ -192,6 +183,6 @@ def resend_callback(ticket: str) -> None:
 @click.command("cleanup-finals", cls=_ServiceCommand)
 def cleanup_finals() -> None:
     """Delete finished images older than FINAL_RETENTION_DAYS."""
-    from orders.delivery import cleanup_finals as cleanup
+    from orders.finals import cleanup_finals as cleanup
 
     click.echo(f"deleted {cleanup()} file(s)")

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
 
+from dashboard import forms
+from dashboard.formatting import iso_utc
+from infrastructure.extensions import csrf
 from orders import review
-from orders.dashboard import forms
-from orders.dashboard.formatting import iso_utc
-from orders.extensions import csrf
 from orders.models import Order
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -84,7 +84,7 @@ def _open(data: bytes) -> Image.Image:
         if _has_accepted_signature(data):
             raise _corrupt("its header cannot be read") from None
         raise ProcessingError(FailureReason.NOT_AN_IMAGE, "the file is not a JPEG, PNG, WebP or TIFF image") from None
-    except Exception:  # a recognised format whose header makes the reader fail
+    except Exception:  # noqa: BLE001 - a recognised format whose header makes the reader fail
         raise _corrupt("its header cannot be read") from None
 
 
@@ -107,7 +107,7 @@ def _decode(image: Image.Image) -> None:
         image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels("more pixels than the decompression-bomb limit allows") from None
-    except Exception:  # Pillow's decoders raise a wide, undocumented set on hostile input
+    except Exception:  # noqa: BLE001 - Pillow's decoders raise a wide, undocumented set on hostile input
         raise _corrupt("it cannot be decoded (truncated or damaged)") from None
 
 

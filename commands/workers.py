@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from workers.queues import QUEUE_NAMES
+from infrastructure.queues import QUEUE_NAMES
 
 
 @click.command("worker")

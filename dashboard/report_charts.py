@@ -5,7 +5,7 @@ import pygal
 from lxml import etree
 from pygal.style import Style
 
-from orders import stats
+from orders import reports
 from orders.codes import Status
 
 STYLE = Style(
@@ -37,7 +37,7 @@ def orders_by_status(counts: dict[Status, int]) -> bytes:
     return _svg(chart)
 
 
-def throughput(hours: list[stats.HourCount]) -> bytes:
+def throughput(hours: list[reports.HourCount]) -> bytes:
     chart = _chart(pygal.StackedBar, "Review decisions per hour (UTC)", x_label_rotation=45,
                    show_minor_x_labels=False)
     chart.x_labels = [h.hour.strftime("%d %H:00") for h in hours]
@@ -47,7 +47,7 @@ def throughput(hours: list[stats.HourCount]) -> bytes:
     return _svg(chart)
 
 
-def operators(figures: list[stats.OperatorFigures]) -> bytes:
+def operators(figures: list[reports.OperatorFigures]) -> bytes:
     chart = _chart(pygal.Bar, "Per operator")
     chart.x_labels = [f.name for f in figures]
     chart.add("approvals", [f.approvals for f in figures])
@@ -56,21 +56,21 @@ def operators(figures: list[stats.OperatorFigures]) -> bytes:
     return _svg(chart)
 
 
-def seconds_per_order(figures: list[stats.OperatorFigures]) -> bytes:
+def seconds_per_order(figures: list[reports.OperatorFigures]) -> bytes:
     chart = _chart(pygal.Bar, "Median seconds per order", show_legend=False)
     chart.x_labels = [f.name for f in figures]
     chart.add("seconds", [round(f.median_seconds, 1) if f.median_seconds is not None else None for f in figures])
     return _svg(chart)
 
 
-def unedited(share: stats.EditShare) -> bytes:
+def unedited(share: reports.EditShare) -> bytes:
     chart = _chart(pygal.Pie, "Drafts approved without an edit", inner_radius=0.45)
     chart.add("approved as drafted", share.unedited)
     chart.add("edited before approval", share.approved - share.unedited)
     return _svg(chart)
 
 
-def sla(misses: stats.SlaMisses) -> bytes:
+def sla(misses: reports.SlaMisses) -> bytes:
     chart = _chart(pygal.Bar, "SLA misses", show_legend=True)
     chart.add("delivered late", [misses.delivered_late])
     chart.add("open past due", [misses.open_overdue])

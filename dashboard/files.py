@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Response, abort, request, send_file
 
-from orders import derived
-from orders.dashboard import bp
+from dashboard import bp
+from orders import previews
 
 # Stored files never change, so a browser may keep a copy; "private": only the operator's own browser.
 MAX_AGE = 24 * 3600
@@ -14,14 +14,14 @@ MAX_AGE = 24 * 3600
 @bp.get("/files/<ticket>/<kind>/<int:version>")
 def order_image(ticket: str, kind: str, version: int | None = None) -> Response:
     try:
-        chosen = derived.Kind(kind)
+        chosen = previews.Kind(kind)
     except ValueError:
         abort(404)
-    if (chosen is derived.Kind.MASK) != (version is not None):
+    if (chosen is previews.Kind.MASK) != (version is not None):
         abort(404)  # a mask needs its version number, nothing else takes one
-    relpath = derived.order_file(ticket, chosen, version)
-    copy = derived.scaled_copy(relpath, request.args.get("size", 0, type=int),
-                               alpha=chosen is derived.Kind.MASK and request.args.get("alpha") == "1")
+    relpath = previews.order_file(ticket, chosen, version)
+    copy = previews.scaled_copy(relpath, request.args.get("size", 0, type=int),
+                               alpha=chosen is previews.Kind.MASK and request.args.get("alpha") == "1")
     response = send_file(copy.path, mimetype=copy.mimetype, max_age=MAX_AGE, conditional=True)
     response.cache_control.public = False
     response.cache_control.private = True

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from dashboard import PREFIX, bp
+from infrastructure.extensions import limiter
 from orders import operators
 from orders.codes import ErrorCode
-from orders.dashboard import PREFIX, bp
 from orders.errors import ServiceError
-from orders.extensions import limiter
 
 # Per client address, on top of the per-account lock: slows guessing across many names.
 LOGIN_LIMIT = "10/minute;60/hour"

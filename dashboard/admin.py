@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
-from orders import callbacks, derived, operators, review, service
+from dashboard import forms, require_admin
+from infrastructure.extensions import db
+from orders import callbacks, operators, previews, review, service
 from orders.codes import CURRENCIES
-from orders.dashboard import forms, require_admin
 from orders.errors import ServiceError
-from orders.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -181,9 +181,9 @@ def find_order() -> Response | str:
 def order(ticket: str) -> str:
     found = review.order_by_ticket(ticket)
     files = [(label, kind) for label, kind, path in (
-        ("Original", derived.Kind.ORIGINAL, found.original_path),
-        ("Draft preview", derived.Kind.PREVIEW, found.preview_path),
-        ("Final", derived.Kind.FINAL, found.final_path),
+        ("Original", previews.Kind.ORIGINAL, found.original_path),
+        ("Draft preview", previews.Kind.PREVIEW, found.preview_path),
+        ("Final", previews.Kind.FINAL, found.final_path),
     ) if path]
     return render_template("dashboard/admin/order.html", order=found, files=files,
                            events=found.events, versions=found.mask_versions,

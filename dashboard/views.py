@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from orders import derived, review
+from dashboard import bp, forms
+from infrastructure.extensions import db
+from orders import previews, review
 from orders.codes import RejectReason, Status
-from orders.dashboard import bp, forms
 from orders.errors import ServiceError
-from orders.extensions import db
 
 QUEUE_ROWS = 50  # a screenful; "Claim next" is how work is taken, the list is for overview
 BULK_DEFAULT_CONFIDENCE = 0.95
@@ -73,16 +73,16 @@ def review_page(ticket: str):
         db.session.rollback()
         return render_template("dashboard/review_unavailable.html", order=order, reason=exc.message,
                                claimable=order.status == Status.AWAITING_REVIEW), 409
-    width, height = derived.upright_size(order.mask_path)
+    width, height = previews.upright_size(order.mask_path)
     upcoming = review.next_in_queue_after(order.ticket)
     return render_template(
         "dashboard/review.html",
         order=order,
         width=width,
         height=height,
-        mask_version=derived.latest_mask_number(order.id) or 0,
+        mask_version=previews.latest_mask_number(order.id) or 0,
         upcoming=upcoming,
-        upcoming_mask_version=derived.latest_mask_number(upcoming.id) or 0 if upcoming else 0,
+        upcoming_mask_version=previews.latest_mask_number(upcoming.id) or 0 if upcoming else 0,
         reasons=[(reason.value, reason.label) for reason in RejectReason],
         urls={"files": _files_base(order.ticket), "api": _api_base(order.ticket),
               "next_files": _files_base(upcoming.ticket) if upcoming else ""},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import request
+from flask import current_app, request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -30,14 +30,18 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+# The protocol that knows where a request carries its API key registers a reader under
+# this name in app.extensions (the REST API does), so this layer never imports it.
+API_KEY_READER = "api_key_reader"
+
+
 def _rate_limit_key() -> str:
     """Limit per API key; callers without one share a bucket per address.
 
     The key is hashed so raw API keys never land in Redis.
     """
-    from orders.wire import request_param
-
-    return rate_limit_key(request_param("ContactAPIkey"), request.remote_addr)
+    reader = current_app.extensions.get(API_KEY_READER)
+    return rate_limit_key(reader() if reader else None, request.remote_addr)
 
 
 def rate_limit_key(api_key: str | None, remote_addr: str | None) -> str:

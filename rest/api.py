@@ -9,12 +9,13 @@ import logging
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from orders import ratelimit, service
+from infrastructure import ratelimit
+from infrastructure.extensions import db
+from orders import service
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
-from orders.extensions import db
 from orders.models import Template
-from orders.wire import envelope, request_param, request_params, respond
+from rest.formats import envelope, request_param, request_params, respond
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,16 @@ order's job still exists, and enqueueing an order twice does no harm.
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from flask import current_app
 from rq import Queue, Retry
 from rq.job import Job
 
-from workers.connection import get_redis
+from infrastructure.redis_connection import get_redis
+
+log = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("fetch", "segment", "render", "callback", "default")
 
@@ -86,3 +91,15 @@ def enqueue_callback(order_id: int) -> Job:
     gaps = intervals("CALLBACK_RETRY_INTERVALS")
     return _enqueue("callback", "workers.callback.send_callback", order_id, job_id=callback_job_id(order_id),
                     timeout=60, what="send callback", retry=Retry(max=len(gaps), interval=gaps) if gaps else None)
+
+
+def enqueue_soon(enqueue: Callable[[int], Job], order_id: int) -> None:
+    """Enqueue a job for an order whose new state is already committed.
+
+    A queue fault (Redis down) is logged, not raised: the order is safe in the
+    database, and the sweep re-enqueues every order whose job is missing.
+    """
+    try:
+        enqueue(order_id)
+    except Exception:  # noqa: BLE001 - any queue fault: the sweep picks the order up
+        log.warning("could not queue %s for order %s; the sweep will", enqueue.__name__, order_id, exc_info=True)

@@ -1,0 +1,54 @@
+"""The stats page: figures from orders.reports as tables and server-rendered SVG charts."""
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+
+from dashboard import report_charts as charts
+from dashboard.admin import bp
+from orders import reports
+
+WINDOWS = {24: "last 24 hours", 24 * 7: "last 7 days", 24 * 30: "last 30 days"}
+# The charts are standalone SVG documents: no script at all, their own inline styles only.
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def _hours() -> int:
+    hours = request.args.get("hours", 24, type=int)
+    return hours if hours in WINDOWS else 24
+
+
+@bp.get("/stats")
+def stats_page() -> str:
+    hours = _hours()
+    since = reports.window_start(hours)
+    return render_template(
+        "dashboard/admin/stats.html",
+        hours=hours,
+        windows=WINDOWS,
+        by_status=reports.orders_by_status(),
+        operators=reports.operator_figures(since),
+        edit_share=reports.approved_without_edit(since),
+        sla=reports.sla_misses(since),
+        charts=list(CHARTS),
+    )
+
+
+CHARTS = {
+    "status": lambda since: charts.orders_by_status(reports.orders_by_status()),
+    "throughput": lambda since: charts.throughput(reports.throughput_per_hour(since)),
+    "operators": lambda since: charts.operators(reports.operator_figures(since)),
+    "seconds": lambda since: charts.seconds_per_order(reports.operator_figures(since)),
+    "unedited": lambda since: charts.unedited(reports.approved_without_edit(since)),
+    "sla": lambda since: charts.sla(reports.sla_misses(since)),
+}
+
+
+@bp.get("/stats/<name>.svg")
+def chart(name: str) -> Response:
+    draw = CHARTS.get(name)
+    if draw is None:
+        abort(404)
+    response = Response(draw(reports.window_start(_hours())), mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = CHART_CSP
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response

@@ -1,0 +1,32 @@
+"""An order's mask versions: the model's draft is version 0, every edit adds the next one."""
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from sqlalchemy import select
+
+from infrastructure import storage
+from infrastructure.extensions import db
+from orders.models import MaskVersion, Order
+
+
+def record(order: Order, number: int, path: str, sha256: str, *, source: str, author: str,
+           operator_id: int | None = None) -> MaskVersion:
+    """Add the version row for a mask file already stored at `path`, and make it the order's current mask."""
+    version = MaskVersion(order_id=order.id, number=number, path=path, sha256=sha256, source=source, author=author,
+                          operator_id=operator_id)
+    db.session.add(version)
+    order.mask_path = path
+    return version
+
+
+def add(order: Order, mask: Image.Image, *, source: str, author: str, operator_id: int | None = None) -> MaskVersion:
+    """Store `mask` as the order's next version (the caller commits)."""
+    latest = db.session.scalar(select(db.func.max(MaskVersion.number)).where(MaskVersion.order_id == order.id))
+    number = (latest or 0) + 1
+    path = f"{storage.order_dir(order.ticket)}/mask-v{number}.png"
+    buffer = io.BytesIO()
+    mask.save(buffer, "PNG", compress_level=1)
+    sha = storage.write_bytes(path, buffer.getvalue())
+    return record(order, number, path, sha, source=source, author=author, operator_id=operator_id)

@@ -1,0 +1,169 @@
+"""The pipeline's steps as the jobs run them: fetch → draft → (operator review) → render → deliver.
+
+Each step works on an order it is given in the status it expects, moves it on
+with lifecycle.move (conditional, so of two runs only one moves it) and
+commits. The job functions in workers/ only choose between retrying and
+failing; everything an order goes through is here.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from flask import current_app
+from PIL import Image
+
+from infrastructure import fetcher, images, storage
+from infrastructure.extensions import db
+from infrastructure.queues import enqueue_segment, enqueue_soon
+from orders import callbacks, lifecycle, masks
+from orders.codes import FailureReason, Status
+from orders.models import Order, utcnow
+from orders.review import add_region_version
+from rendering.options import RenderOptions, parse_options
+from rendering.render import RenderedImage, RenderError, render
+from segmentation.draft import Draft, SupportsPredict, make_draft, redraft_region, save_draft
+
+log = logging.getLogger(__name__)
+
+FETCH_ACTOR, SEGMENT_ACTOR, RENDER_ACTOR = "worker:fetch", "worker:segment", "worker:render"
+
+
+def order_in(order_id: int, *statuses: Status) -> Order | None:
+    """The order if it is in one of `statuses`, else None: a job run twice finds it moved on."""
+    order = db.session.get(Order, order_id)
+    return order if order is not None and order.status in statuses else None
+
+
+def fail(order_id: int, reason: FailureReason, message: str, *, actor: str) -> str:
+    """End the order in 90 Failed (whatever the job had half-done is rolled back) and tell the customer."""
+    db.session.rollback()
+    failed = lifecycle.fail(order_id, reason, message[:1000], actor=actor)
+    db.session.commit()
+    if failed:
+        callbacks.queue_for(order_id)
+    return f"failed: {reason.value}"
+
+
+# --- fetch ----------------------------------------------------------------------------------
+
+
+def download(url: str) -> tuple[bytes, images.CheckedImage]:
+    """The image at `url`, fetched by the SSRF-safe fetcher and checked; ProcessingError when it cannot be had."""
+    data = fetcher.fetch(url, max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+                         allow_private=current_app.config["FETCH_ALLOW_PRIVATE_NETWORKS"])
+    return data, images.check_image(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+
+
+def store_original(order: Order, data: bytes, checked: images.CheckedImage) -> str:
+    """Keep the downloaded original and hand the order to the draft job."""
+    # The name is fixed per order, so a second run rewrites the same file.
+    relpath = f"{storage.order_dir(order.ticket)}/original{checked.extension}"
+    storage.write_bytes(relpath, data)
+    moved = lifecycle.move(
+        order.id, Status.SEGMENTING, actor=FETCH_ACTOR, expect=[Status.RECEIVED],
+        note=f"{checked.format} {checked.width}x{checked.height}, {len(data)} bytes",
+        original_path=relpath, original_sha256=checked.sha256, original_format=checked.format,
+        original_width=checked.width, original_height=checked.height,
+    )
+    db.session.commit()
+    if not moved:
+        return "skipped: moved on meanwhile"
+    enqueue_soon(enqueue_segment, order.id)
+    return "stored"
+
+
+# --- draft ----------------------------------------------------------------------------------
+
+
+def draft(order: Order, segmenter: SupportsPredict) -> str:
+    """The model's draft mask (version 0) and preview; the order then waits for an operator.
+
+    Raises whatever the model or the files raise: the job decides what that means.
+    """
+    folder = storage.order_dir(order.ticket)
+    mask_path, preview_path = f"{folder}/mask-v0.png", f"{folder}/preview.jpg"
+    source = storage.absolute(order.original_path)
+    made = make_draft(segmenter, source)
+    save_draft(made, source, storage.absolute(mask_path), storage.absolute(preview_path))
+    return _attach_draft(order, made, mask_path, preview_path)
+
+
+def _attach_draft(order: Order, made: Draft, mask_path: str, preview_path: str) -> str:
+    moved = lifecycle.move(
+        order.id, Status.AWAITING_REVIEW, actor=SEGMENT_ACTOR, expect=[Status.SEGMENTING],
+        note=f"draft confidence {made.confidence:.3f}, inference {made.inference_ms:.0f} ms",
+        draft_confidence=made.confidence, draft_inference_ms=made.inference_ms,
+        preview_path=preview_path, mask_path=mask_path,
+    )
+    if moved:
+        masks.record(order, 0, mask_path, storage.sha256_of(mask_path), source="model", author=SEGMENT_ACTOR)
+    db.session.commit()
+    return "drafted" if moved else "skipped: moved on meanwhile"
+
+
+def redraft(order: Order, segmenter: SupportsPredict, box: tuple[int, int, int, int], operator_id: int | None) -> str:
+    """Re-run the model on a box of the original and merge it into the latest mask as a new version."""
+    with Image.open(storage.absolute(order.mask_path)) as current:
+        merged = redraft_region(segmenter, storage.absolute(order.original_path), current.convert("L"), box)
+    version = add_region_version(order.id, merged, operator_id)
+    return f"version {version.number}" if version else "skipped: left review meanwhile"
+
+
+# --- render and deliver ---------------------------------------------------------------------
+
+
+def render_final(order: Order) -> RenderedImage:
+    """The approved mask rendered as the order's template says.
+
+    Raises OptionError or RenderError for a template or mask that cannot be
+    rendered, ProcessingError for a background image that cannot be fetched.
+    """
+    options = parse_options(order.template.options or {})
+    background = _background_image(order, options)
+    return render(storage.absolute(order.original_path), storage.absolute(order.mask_path), options, background)
+
+
+def deliver(order: Order, result: RenderedImage) -> str:
+    """Store the final (and its SVG path), publish its URL, and tell the customer."""
+    folder = storage.order_dir(order.ticket)
+    name = download_stem(order.image_url)
+    final_path = f"{folder}/final/{name}{result.extension}"
+    final_sha = storage.write_bytes(final_path, result.data)
+    svg = result.svg()
+    svg_path = f"{folder}/final/{name}.svg" if svg else None
+    if svg:
+        storage.write_bytes(svg_path, svg.encode())
+    moved = lifecycle.move(
+        order.id, Status.DELIVERED, actor=RENDER_ACTOR, expect=[Status.RENDERING],
+        note=f"{result.mime_type} {result.width}x{result.height}, {len(result.data)} bytes",
+        final_path=final_path, final_sha256=final_sha, final_svg_path=svg_path,
+        final_token=secrets.token_urlsafe(32), delivered_at=utcnow(),
+    )
+    db.session.commit()
+    if not moved:
+        return "skipped: moved on meanwhile"
+    callbacks.queue_for(order.id)
+    return "delivered"
+
+
+def _background_image(order: Order, options: RenderOptions) -> bytes | None:
+    """ImageURL2 as the new background ("combining images"), fetched by the same safe fetcher."""
+    if options.background.kind != "image":
+        return None
+    if not order.image_url2:
+        raise RenderError("the template puts the subject on ImageURL2, but the order has none")
+    return download(order.image_url2)[0]
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def download_stem(image_url: str) -> str:
+    """The customer's own file name, made safe for a URL and a download: shirt.jpg -> shirt."""
+    stem = PurePosixPath(urlsplit(image_url).path).stem
+    stem = _UNSAFE.sub("-", stem).strip(".-")[:80]
+    return stem or "image"
