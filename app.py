@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import Flask
 
+from segmentation.model_store import DEFAULT_MODEL
+
 
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
@@ -41,7 +43,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "RATE_LIMIT": ("600/minute", str, "API calls allowed per API key"),
     "PROXY_COUNT": (0, int, "Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust; "
                             "0 = none"),
-    "SEGMENTATION_MODEL": ("isnet-general-use", str, "Segmentation model name (see flask fetch-model)"),
+    "SEGMENTATION_MODEL": (DEFAULT_MODEL, str, "Segmentation model name (see flask fetch-model)"),
     "MODEL_DIR": (None, str, "Folder of model files; default the user cache folder (~/.cache/clipping-orders/models)"),
     "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
     "REVIEW_LEASE_SECONDS": (600, int, "How long a claimed order stays with its operator without a renewal"),

@@ -8,6 +8,7 @@ from flask import current_app
 
 from orders import service
 from orders.errors import ServiceError
+from rendering.options import key_value_lines
 
 
 class _ServiceCommand(click.Command):
@@ -60,13 +61,10 @@ def rotate_key(email: str) -> None:
 
 
 def _options(values: tuple[str, ...]) -> dict[str, str]:
-    options = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--option")
-        options[key.strip()] = value.strip()
-    return options
+    try:
+        return key_value_lines(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--option") from None
 
 
 @click.command("create-template", cls=_ServiceCommand)
@@ -133,8 +131,7 @@ def review_approve(ticket: str, operator_name: str) -> None:
     from orders import review as reviews
 
     operator = operators.operator_by_name(operator_name)
-    reviews.claim(operator, ticket)
-    order = reviews.approve(operator, ticket)
+    order = reviews.claim_and_approve(operator, ticket)
     click.echo(f"approved {order.ticket}: {order.status_enum.wire_name}")
 
 
@@ -150,8 +147,7 @@ def review_reject(ticket: str, operator_name: str, reason: str, note: str) -> No
     from orders import review as reviews
 
     operator = operators.operator_by_name(operator_name)
-    reviews.claim(operator, ticket)
-    order = reviews.reject(operator, ticket, reason, note)
+    order = reviews.claim_and_reject(operator, ticket, reason, note)
     click.echo(f"rejected {order.ticket}: {order.failure_reason}")
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user
 
 from dashboard import forms, require_admin
 from infrastructure.extensions import db
-from orders import callbacks, operators, previews, review, service
+from orders import callbacks, lookups, operators, previews, service
 from orders.codes import CURRENCIES
 from orders.errors import ServiceError
 
@@ -179,7 +179,7 @@ def find_order() -> Response | str:
 
 @bp.get("/orders/<ticket>")
 def order(ticket: str) -> str:
-    found = review.order_by_ticket(ticket)
+    found = lookups.order_by_ticket(ticket)
     files = [(label, kind) for label, kind, path in (
         ("Original", previews.Kind.ORIGINAL, found.original_path),
         ("Draft preview", previews.Kind.PREVIEW, found.preview_path),

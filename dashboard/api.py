@@ -7,7 +7,7 @@ from flask_login import current_user
 from dashboard import forms
 from dashboard.formatting import iso_utc
 from infrastructure.extensions import csrf
-from orders import review
+from orders import lookups, review
 from orders.models import Order
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -24,15 +24,9 @@ def queue_count() -> Response:
 
 @bp.post("/claim-next")
 def claim_next() -> Response:
-    """Claim the next order; with `release`, give that one back after (the operator skips it).
-
-    Claiming first means the skipped order, still held, cannot come straight back.
-    """
+    """Claim the next order; with `release`, give that one back (the operator skips it)."""
     body = _body()
-    order = review.claim_next(current_user, forms.queue_filter(body))
-    skipped = body.get("release")
-    if skipped and order is not None:
-        review.release(current_user, skipped)
+    order = review.skip(current_user, body.get("release"), forms.queue_filter(body))
     return jsonify(ticket=order.ticket if order else None, url=_review_url(order))
 
 
@@ -68,7 +62,7 @@ def region(ticket: str) -> Response:
 
 @bp.get("/orders/<ticket>/versions")
 def versions(ticket: str) -> Response:
-    order = review.order_by_ticket(ticket)
+    order = lookups.order_by_ticket(ticket)
     listed = [{"number": v.number, "source": v.source, "author": v.author, "created_at": iso_utc(v.created_at)}
               for v in order.mask_versions]
     return jsonify(latest=max((v["number"] for v in listed), default=None), versions=listed)

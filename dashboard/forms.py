@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.review import QueueFilter
+from rendering.options import key_value_lines
 
 # The due-window menu: label -> hours (0 = already overdue).
 DUE_WINDOWS = {"": "any time", "0": "overdue", "1": "within 1 h", "4": "within 4 h", "24": "within 24 h"}
@@ -29,16 +30,10 @@ def filter_args(filters: QueueFilter) -> dict[str, str]:
 
 def option_lines(text: str) -> dict[str, str]:
     """Template options written one KEY=VALUE a line; blank lines and # comments are skipped."""
-    options: dict[str, str] = {}
-    for number, raw in enumerate((text or "").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise ServiceError(ErrorCode.INVALID_PARAMETER, f"options line {number} is not KEY=VALUE: {line!r}")
-        options[key.strip()] = value.strip()
-    return options
+    try:
+        return key_value_lines((text or "").splitlines())
+    except ValueError as exc:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"options {exc}") from None
 
 
 def whole_number(name: str, value: str | None) -> int:

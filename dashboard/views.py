@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from dashboard import bp, forms
 from infrastructure.extensions import db
-from orders import previews, review
+from orders import lookups, previews, review
 from orders.codes import RejectReason, Status
 from orders.errors import ServiceError
 
@@ -66,7 +66,7 @@ def claim(ticket: str) -> Response:
 
 @bp.get("/review/<ticket>")
 def review_page(ticket: str):
-    order = review.order_by_ticket(ticket)
+    order = lookups.order_by_ticket(ticket)
     try:
         review.held_order(current_user, ticket)
     except ServiceError as exc:

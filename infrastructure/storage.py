@@ -32,6 +32,10 @@ def absolute(relpath: str) -> Path:
     return path
 
 
+# mkstemp makes 0600; web and worker processes may run as different users and both read these files.
+FILE_MODE = 0o644
+
+
 def write_bytes(relpath: str, data: bytes) -> str:
     """Write atomically; returns the SHA-256 of the bytes."""
     path = absolute(relpath)
@@ -41,6 +45,7 @@ def write_bytes(relpath: str, data: bytes) -> str:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

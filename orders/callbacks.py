@@ -21,12 +21,12 @@ from standardwebhooks import Webhook
 
 from infrastructure import fetcher
 from infrastructure.extensions import db
-from orders.codes import ErrorCode, Status
+from infrastructure.queues import enqueue_callback, enqueue_soon
+from orders.codes import CallbackState, ErrorCode, Status
 from orders.errors import ProcessingError, ServiceError
+from orders.finals import final_image_url
+from orders.lookups import order_by_ticket
 from orders.models import CallbackAttempt, Customer, Order
-from orders.service import final_image_url
-
-FINAL = (Status.DELIVERED, Status.FAILED, Status.REJECTED)
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
 def attempt(order_id: int) -> Outcome:
     """POST the callback once and log the attempt."""
     order = db.session.get(Order, order_id)
-    if order is None or not order.callback_url or Status(order.status) not in FINAL:
+    if order is None or not order.callback_url or not Status(order.status).is_final:
         return Outcome(True, False, "nothing to send")
     secret = db.session.scalar(select(Customer.webhook_secret).where(Customer.id == order.customer_id))
     body = urlencode(payload(order))
@@ -71,7 +71,8 @@ def attempt(order_id: int) -> Outcome:
     db.session.add(CallbackAttempt(order_id=order.id, url=order.callback_url, status_id=order.status,
                                    http_status=http_status, error=error, ok=outcome.ok,
                                    duration_ms=(time.perf_counter() - started) * 1000))
-    order.callback_state = "delivered" if outcome.ok else ("gone" if http_status == 410 else "pending")
+    order.callback_state = (CallbackState.DELIVERED if outcome.ok
+                            else CallbackState.GONE if http_status == 410 else CallbackState.PENDING)
     db.session.commit()
     return outcome
 
@@ -79,48 +80,37 @@ def attempt(order_id: int) -> Outcome:
 def give_up(order_id: int) -> None:
     """After the last retry: the order keeps its status, the callback is marked failed."""
     order = db.session.get(Order, order_id)
-    if order is not None and order.callback_state == "pending":
-        order.callback_state = "failed"
+    if order is not None and order.callback_state == CallbackState.PENDING:
+        order.callback_state = CallbackState.FAILED
         db.session.commit()
 
 
 def attempts_of(ticket: str) -> list[CallbackAttempt]:
-    order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
-    if order is None:
-        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+    order = order_by_ticket(ticket)
     return list(db.session.scalars(select(CallbackAttempt).where(CallbackAttempt.order_id == order.id)
                                    .order_by(CallbackAttempt.id)))
 
 
 def resend(ticket: str) -> None:
     """Send the callback of a finished order again (operator's button, CLI)."""
-    from infrastructure.queues import enqueue_callback
-
-    order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
-    if order is None:
-        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+    order = order_by_ticket(ticket)
     if not order.callback_url:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, "this order has no callback URL")
-    if Status(order.status) not in FINAL:
+    if not Status(order.status).is_final:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, "the order is not finished yet; its callback will follow")
-    order.callback_state = "pending"
+    order.callback_state = CallbackState.PENDING
     db.session.commit()
-    enqueue_callback(order.id)
+    enqueue_soon(enqueue_callback, order.id)
 
 
 def queue_for(order_id: int) -> None:
     """Queue the callback of an order that just became final, if it has a callback URL."""
-    from infrastructure.queues import enqueue_callback
-
     order = db.session.get(Order, order_id)
     if order is None or not order.callback_url:
         return
-    order.callback_state = "pending"
+    order.callback_state = CallbackState.PENDING
     db.session.commit()
-    try:
-        enqueue_callback(order_id)
-    except Exception:  # noqa: BLE001 - the order's state is committed; the sweep queues pending callbacks
-        current_app.logger.warning("could not queue the callback of order %s", order_id, exc_info=True)
+    enqueue_soon(enqueue_callback, order_id)
 
 
 def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str | None]:

@@ -26,7 +26,20 @@ class Status(enum.IntEnum):
 
     @property
     def is_final(self) -> bool:
-        return self in (Status.DELIVERED, Status.FAILED, Status.REJECTED)
+        """Nothing more happens to an order in a final status; its callback announces it."""
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({Status.DELIVERED, Status.FAILED, Status.REJECTED})
+
+
+class CallbackState(enum.StrEnum):
+    """Where an order's callback stands (orders.callback_state)."""
+
+    PENDING = "pending"  # queued, or waiting for its next retry
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    FAILED = "failed"  # every retry spent
+    GONE = "gone"  # the receiver answered 410: never again
 
 
 _STATUS_NAMES = {

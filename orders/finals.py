@@ -4,12 +4,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from infrastructure import storage
 from infrastructure.extensions import db
 from orders.codes import Status
 from orders.models import Order, utcnow
+
+
+def final_image_url(order: Order | Row) -> str:
+    """FINALIMAGEURL: where the customer downloads a delivered order's image; "" before that."""
+    if order.status != Status.DELIVERED or not order.final_token or not order.final_path:
+        return ""
+    name = order.final_path.rsplit("/", 1)[-1]  # the customer's own file name, see orders.pipeline.deliver
+    return f"{current_app.config['PUBLIC_BASE_URL']}/files/{order.final_token}/{name}"
 
 
 def final_relpath(token: str, name: str) -> str | None:

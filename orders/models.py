@@ -90,7 +90,7 @@ class Order(db.Model):
     final_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     final_svg_path: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
-    callback_state: Mapped[str | None] = mapped_column(String(20))  # see CALLBACK_STATES
+    callback_state: Mapped[str | None] = mapped_column(String(20))  # an orders.codes.CallbackState
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -202,9 +202,6 @@ class ReviewSession(db.Model):
     ended_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(20))  # approved, rejected, released, expired
     edits: Mapped[int] = mapped_column(default=0)
-
-
-CALLBACK_STATES = ("pending", "delivered", "failed", "gone")
 
 
 class CallbackAttempt(db.Model):

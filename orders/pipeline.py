@@ -25,7 +25,7 @@ from orders.models import Order, utcnow
 from orders.review import add_region_version
 from rendering.options import RenderOptions, parse_options
 from rendering.render import RenderedImage, RenderError, render
-from segmentation.draft import Draft, SupportsPredict, make_draft, redraft_region, save_draft
+from segmentation.draft import Draft, SupportsPredict, encode_draft, make_draft, redraft_region
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +88,13 @@ def draft(order: Order, segmenter: SupportsPredict) -> str:
     mask_path, preview_path = f"{folder}/mask-v0.png", f"{folder}/preview.jpg"
     source = storage.absolute(order.original_path)
     made = make_draft(segmenter, source)
-    save_draft(made, source, storage.absolute(mask_path), storage.absolute(preview_path))
-    return _attach_draft(order, made, mask_path, preview_path)
+    mask_png, preview = encode_draft(made, source, ".jpg")
+    mask_sha = storage.write_bytes(mask_path, mask_png)
+    storage.write_bytes(preview_path, preview)
+    return _attach_draft(order, made, mask_path, mask_sha, preview_path)
 
 
-def _attach_draft(order: Order, made: Draft, mask_path: str, preview_path: str) -> str:
+def _attach_draft(order: Order, made: Draft, mask_path: str, mask_sha: str, preview_path: str) -> str:
     moved = lifecycle.move(
         order.id, Status.AWAITING_REVIEW, actor=SEGMENT_ACTOR, expect=[Status.SEGMENTING],
         note=f"draft confidence {made.confidence:.3f}, inference {made.inference_ms:.0f} ms",
@@ -100,7 +102,7 @@ def _attach_draft(order: Order, made: Draft, mask_path: str, preview_path: str) 
         preview_path=preview_path, mask_path=mask_path,
     )
     if moved:
-        masks.record(order, 0, mask_path, storage.sha256_of(mask_path), source="model", author=SEGMENT_ACTOR)
+        masks.record(order, 0, mask_path, mask_sha, source="model", author=SEGMENT_ACTOR)
     db.session.commit()
     return "drafted" if moved else "skipped: moved on meanwhile"
 

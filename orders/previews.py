@@ -20,7 +20,8 @@ from infrastructure import storage
 from infrastructure.extensions import db
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
-from orders.models import MaskVersion, Order
+from orders.lookups import order_by_ticket
+from orders.models import MaskVersion
 
 FULL = 0
 # Long sides a copy may have; a request is rounded up to one of these so a handful
@@ -51,9 +52,7 @@ def snap_size(requested: int) -> int:
 
 def order_file(ticket: str, kind: Kind, version: int | None = None) -> str:
     """The stored path of one of an order's files; unknownTicket when it has none of that kind."""
-    order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
-    if order is None:
-        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+    order = order_by_ticket(ticket)
     if kind is Kind.MASK:
         path = db.session.scalar(
             select(MaskVersion.path).where(MaskVersion.order_id == order.id, MaskVersion.number == (version or 0))

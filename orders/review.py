@@ -16,9 +16,11 @@ from sqlalchemy import and_, select
 
 from infrastructure import storage
 from infrastructure.extensions import db
-from orders import lifecycle
+from infrastructure.queues import enqueue_region, enqueue_render, enqueue_soon
+from orders import callbacks, lifecycle, masks
 from orders.codes import ErrorCode, RejectReason, Status
 from orders.errors import ServiceError
+from orders.lookups import order_by_ticket
 from orders.models import Customer, MaskVersion, Operator, Order, ReviewSession, Template, utcnow
 
 REVIEWABLE = (Status.AWAITING_REVIEW, Status.IN_REVIEW)
@@ -127,6 +129,15 @@ def _take(operator: Operator, order_id: int) -> bool:
     return moved
 
 
+def skip(operator: Operator, skipped: str | None, filters: QueueFilter = QueueFilter()) -> Order | None:
+    """Claim the next order, then give `skipped` back: still held while the next is chosen, it cannot come
+    straight back."""
+    order = claim_next(operator, filters)
+    if skipped and order is not None:
+        release(operator, skipped)
+    return order
+
+
 def renew_lease(operator: Operator, ticket: str) -> datetime:
     order = held_order(operator, ticket)
     order.lease_expires_at = utcnow() + lease_length()
@@ -194,8 +205,6 @@ def add_region_version(order_id: int, mask: Image.Image, operator_id: int | None
 
 def request_region(operator: Operator, ticket: str, box: tuple[int, int, int, int]) -> str:
     """Queue a re-run of the model on a box of the original; returns the job id."""
-    from infrastructure.queues import enqueue_region
-
     order = held_order(operator, ticket)
     width, height = mask_size(order)
     x0, y0, x1, y1 = (int(v) for v in box)
@@ -226,18 +235,8 @@ def _valid_mask(png: bytes, size: tuple[int, int]) -> Image.Image:
 
 
 def _add_version(order: Order, mask: Image.Image, *, source: str, operator: Operator | None) -> MaskVersion:
-    number = (db.session.scalar(select(db.func.max(MaskVersion.number))
-                                .where(MaskVersion.order_id == order.id)) or 0) + 1
-    path = f"{storage.order_dir(order.ticket)}/mask-v{number}.png"
-    buffer = io.BytesIO()
-    mask.save(buffer, "PNG", compress_level=1)
-    sha = storage.write_bytes(path, buffer.getvalue())
-    version = MaskVersion(order_id=order.id, number=number, path=path, sha256=sha, source=source,
-                          author=_actor(operator) if operator else "worker:segment",
-                          operator_id=operator.id if operator else None)
-    db.session.add(version)
-    order.mask_path = path
-    return version
+    return masks.add(order, mask, source=source, author=_actor(operator) if operator else "worker:segment",
+                     operator_id=operator.id if operator else None)
 
 
 def _count_edit(order_id: int, operator_id: int) -> None:
@@ -253,6 +252,18 @@ def approve(operator: Operator, ticket: str) -> Order:
     """Approve the latest mask: the order goes to rendering."""
     order = held_order(operator, ticket)
     return _approve(operator, order, expect=Status.IN_REVIEW)
+
+
+def claim_and_approve(operator: Operator, ticket: str) -> Order:
+    """Approve in one step an order awaiting review or already held by this operator (scripts, CLI)."""
+    claim(operator, ticket)
+    return approve(operator, ticket)
+
+
+def claim_and_reject(operator: Operator, ticket: str, reason: str, note: str = "") -> Order:
+    """Reject in one step an order awaiting review or already held by this operator (scripts, CLI)."""
+    claim(operator, ticket)
+    return reject(operator, ticket, reason, note)
 
 
 def bulk_approve(operator: Operator, tickets: list[str]) -> list[str]:
@@ -310,13 +321,6 @@ def reject(operator: Operator, ticket: str, reason: str, note: str = "") -> Orde
 # --- lookups and helpers ---------------------------------------------------------------
 
 
-def order_by_ticket(ticket: str) -> Order:
-    order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
-    if order is None:
-        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
-    return order
-
-
 def next_in_queue_after(ticket: str, filters: QueueFilter = QueueFilter()) -> Order | None:
     """The order an operator will most likely get next, so its images can be prefetched."""
     return db.session.scalar(_queue_query(filters).where(Order.ticket != ticket).limit(1))
@@ -362,20 +366,9 @@ def _actor(operator: Operator) -> str:
 
 
 def _queue_render(order_id: int) -> None:
-    from infrastructure.queues import enqueue_render
-
-    _queue_safely(enqueue_render, order_id)
+    enqueue_soon(enqueue_render, order_id)
 
 
 def _queue_callback(order_id: int) -> None:
-    from orders.callbacks import queue_for
-
-    queue_for(order_id)
-
-
-def _queue_safely(enqueue, order_id: int) -> None:
-    try:
-        enqueue(order_id)
-    except Exception:  # noqa: BLE001 - the decision is committed; the sweep queues the job
-        current_app.logger.warning("could not queue a job for order %s; the sweep will", order_id, exc_info=True)
+    callbacks.queue_for(order_id)
 

@@ -13,15 +13,16 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import Row, and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from infrastructure import credentials
 from infrastructure.extensions import db
+from infrastructure.queues import enqueue_fetch, enqueue_soon
 from orders import lifecycle
 from orders.codes import CURRENCIES, ErrorCode, Status
 from orders.errors import ServiceError
+from orders.finals import final_image_url
 from orders.models import Customer, Order, Template, utcnow
 
 log = logging.getLogger(__name__)
@@ -169,13 +170,6 @@ def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
         final_image_url=final_image_url(order),
         message=status_message(order),
     )
-
-
-def final_image_url(order: Order | Row) -> str:
-    if order.status != Status.DELIVERED or not order.final_token or not order.final_path:
-        return ""
-    name = order.final_path.rsplit("/", 1)[-1]  # the customer's own file name, see workers.render
-    return f"{current_app.config['PUBLIC_BASE_URL']}/files/{order.final_token}/{name}"
 
 
 def status_message(order: Order | Row) -> str:
@@ -482,9 +476,4 @@ def _commit_unique(message: str) -> None:
 
 
 def _queue_first_job(order_id: int) -> None:
-    from infrastructure.queues import enqueue_fetch
-
-    try:
-        enqueue_fetch(order_id)
-    except Exception:  # noqa: BLE001 - any queue fault: the sweep picks the order up
-        log.warning("could not queue order %s; the sweep will", order_id, exc_info=True)
+    enqueue_soon(enqueue_fetch, order_id)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -452,3 +452,20 @@ def markdown_table() -> str:
     rows = ["| option | values | default | what it does |", "| --- | --- | --- | --- |"]
     rows += [f"| `{s.key}` | {s.type} | `{s.default}` | {s.description} |" for s in OPTIONS]
     return "\n".join(rows)
+
+
+def key_value_lines(lines: Iterable[str]) -> dict[str, str]:
+    """Options written KEY=VALUE, one a line (admin form, CLI); blank lines and # comments are skipped.
+
+    Raises ValueError naming the line (1-based) that is not KEY=VALUE; the values are checked by parse_options.
+    """
+    options: dict[str, str] = {}
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"line {number} is not KEY=VALUE: {line!r}")
+        options[key.strip()] = value.strip()
+    return options

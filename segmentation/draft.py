@@ -196,17 +196,34 @@ def mask_confidence(probs: np.ndarray, margin: float = DECIDED_MARGIN) -> float:
 def save_draft(draft: Draft, source: Source, mask_path: Path, preview_path: Path) -> None:
     """Write the mask (lossless 8-bit PNG) and a checkerboard preview (JPEG, or WebP by suffix)."""
     _save_atomic(draft.mask, Path(mask_path), "PNG", compress_level=1)
+    preview, fmt, params = _preview_of(draft, source, Path(preview_path).suffix)
+    _save_atomic(preview, Path(preview_path), fmt, **params)
+
+
+def encode_draft(draft: Draft, source: Source, preview_suffix: str = ".jpg") -> tuple[bytes, bytes]:
+    """The mask and preview that save_draft writes, as bytes, for a caller that stores files itself."""
+    preview, fmt, params = _preview_of(draft, source, preview_suffix)
+    return _encoded(draft.mask, "PNG", compress_level=1), _encoded(preview, fmt, **params)
+
+
+def _encoded(image: Image.Image, fmt: str, **params) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **params)
+    return buffer.getvalue()
+
+
+def _preview_of(draft: Draft, source: Source, suffix: str) -> tuple[Image.Image, str, dict]:
     base = draft.preview_base
     icc = draft.icc_profile
     if base is None:
         decoded = decode_for_model(source, PREVIEW_MAX)
         base, icc = decoded.image, decoded.icc_profile
     preview = make_preview(base, draft.mask, small_mask=draft.model_mask)
-    fmt, params = _preview_format(Path(preview_path))
+    fmt, params = _preview_format(suffix)
     rgb_icc = _rgb_icc(icc)
     if rgb_icc:
         params["icc_profile"] = rgb_icc  # keep colours as the customer's file intends
-    _save_atomic(preview, Path(preview_path), fmt, **params)
+    return preview, fmt, params
 
 
 def make_preview(
@@ -239,8 +256,8 @@ def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-def _preview_format(path: Path) -> tuple[str, dict]:
-    if path.suffix.lower() == ".webp":
+def _preview_format(suffix: str) -> tuple[str, dict]:
+    if suffix.lower() == ".webp":
         return "WEBP", {"quality": 82, "method": 2}
     return "JPEG", {"quality": 85}
 

@@ -51,7 +51,7 @@ def paint(page, x: float, y: float) -> None:
 
 def stored_mask(app, ticket: str) -> Image.Image:
     from infrastructure.extensions import db
-    from orders.review import order_by_ticket
+    from orders.lookups import order_by_ticket
 
     with app.app_context():
         path = order_by_ticket(ticket).mask_path
@@ -62,7 +62,7 @@ def stored_mask(app, ticket: str) -> Image.Image:
 
 def order_row(app, ticket: str):
     from infrastructure.extensions import db
-    from orders.review import order_by_ticket
+    from orders.lookups import order_by_ticket
 
     with app.app_context():
         order = order_by_ticket(ticket)

@@ -30,7 +30,7 @@ def _set(app, ticket, **fields):
 
 
 def _status(app, ticket) -> int:
-    from orders.review import order_by_ticket
+    from orders.lookups import order_by_ticket
 
     with app.app_context():
         return order_by_ticket(ticket).status

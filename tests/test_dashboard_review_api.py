@@ -22,7 +22,7 @@ def held(client, reviewable, make_operator):
 
 def _order(app, ticket):
     from infrastructure.extensions import db
-    from orders.review import order_by_ticket
+    from orders.lookups import order_by_ticket
 
     with app.app_context():
         order = order_by_ticket(ticket)

@@ -174,7 +174,7 @@ def test_resend_callback_sends_it_again(app, order_with_callback, receiver, run_
 
 
 def _callback_state(app, ticket):
-    from orders.review import order_by_ticket
+    from orders.lookups import order_by_ticket
 
     with app.app_context():
         return order_by_ticket(ticket).callback_state
@@ -264,8 +264,8 @@ def test_cleanup_removes_finals_past_retention_and_their_urls_answer_gone(app, c
     from datetime import timedelta
 
     from infrastructure.extensions import db
+    from orders.lookups import order_by_ticket
     from orders.models import utcnow
-    from orders.review import order_by_ticket
 
     ticket = order_with_callback(format="jpg")
     _approve(app, ticket)

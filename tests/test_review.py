@@ -26,7 +26,7 @@ def op(app, make_operator):
 
 def _order(app, ticket):
     from infrastructure.extensions import db
-    from orders.review import order_by_ticket
+    from orders.lookups import order_by_ticket
 
     with app.app_context():
         order = order_by_ticket(ticket)
@@ -121,7 +121,7 @@ def test_an_expired_lease_returns_the_order_to_the_queue(app, reviewable, make_o
 
 def _events(app, ticket):
     from infrastructure.extensions import db
-    from orders.review import order_by_ticket
+    from orders.lookups import order_by_ticket
 
     with app.app_context():
         events = order_by_ticket(ticket).events

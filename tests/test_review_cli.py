@@ -9,7 +9,7 @@ def cli(app):
 
 
 def _status(app, ticket):
-    from orders.review import order_by_ticket
+    from orders.lookups import order_by_ticket
 
     with app.app_context():
         return order_by_ticket(ticket).status

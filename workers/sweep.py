@@ -29,7 +29,7 @@ from infrastructure.queues import (
     segment_job_id,
 )
 from infrastructure.redis_connection import get_redis
-from orders.codes import Status
+from orders.codes import CallbackState, Status
 from orders.models import Order, utcnow
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def sweep() -> int:
 def _pending_callbacks(grace: timedelta) -> int:
     """Callbacks of finished orders whose job is gone (scheduled retries count as alive)."""
     pending = db.session.scalars(
-        db.select(Order.id).where(Order.callback_state == "pending", Order.updated_at < utcnow() - grace)
+        db.select(Order.id).where(Order.callback_state == CallbackState.PENDING, Order.updated_at < utcnow() - grace)
     ).all()
     db.session.commit()
     requeued = 0
