@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.exceptions import HTTPException
 
 from segmentation.model_store import DEFAULT_MODEL
 
@@ -132,7 +133,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(downloads.bp)
     app.register_blueprint(developer.bp)
     dashboard.init_app(app)
-    api.register_error_pages(app)
+    app.register_error_handler(HTTPException, api.http_error)
+    app.register_error_handler(Exception, api.unexpected_error)
 
     from commands import register_cli
 

@@ -59,12 +59,12 @@ def make_app(env: dict[str, str]):
 def seed(app, orders: int, operators: int) -> tuple[int, int]:
     """Operators, a customer, a template and `orders` orders awaiting review; returns (customer, template) ids."""
     from infrastructure import storage
+    from orders import customers, templates
     from orders import operators as accounts
-    from orders import service
 
     with app.app_context():
-        customer, _key = service.create_customer("bench@example.com")
-        template = service.create_template(name="Bench", price="1", currency_id=1, delivery_hours=24)
+        customer, _key = customers.create_customer("bench@example.com")
+        template = templates.create_template(name="Bench", price="1", currency_id=1, delivery_hours=24)
         for number in range(operators):
             accounts.create_operator(f"op{number}", PASSWORD)
         shared = _shared_files(storage)

@@ -6,7 +6,7 @@ from typing import Any
 import click
 from flask import current_app
 
-from orders import service
+from orders import customers, templates
 from orders.errors import ServiceError
 from rendering.options import key_value_lines
 
@@ -33,7 +33,7 @@ def init_db() -> None:
 @click.command("seed-demo", cls=_ServiceCommand)
 def seed_demo() -> None:
     """Create a demo customer and template when the database is empty."""
-    demo = service.seed_demo()
+    demo = customers.seed_demo()
     if demo is None:
         click.echo("database already has customers; nothing seeded")
         return
@@ -48,7 +48,7 @@ def seed_demo() -> None:
 @click.option("--commission", "commission", default=None, help="Commission percent (default 10).")
 def create_customer(email: str, developer: bool, commission: str | None) -> None:
     """Create a customer; prints its API key as the last word."""
-    customer, api_key = service.create_customer(email, developer=developer, commission_pct=commission)
+    customer, api_key = customers.create_customer(email, developer=developer, commission_pct=commission)
     kind = "developer customer" if customer.is_developer else "customer"
     click.echo(f"created {kind} {customer.email}; API key (shown once): {api_key}")
 
@@ -57,7 +57,7 @@ def create_customer(email: str, developer: bool, commission: str | None) -> None
 @click.argument("email")
 def rotate_key(email: str) -> None:
     """Give a customer a new API key; the old one stops working. Prints the key last."""
-    click.echo(f"new API key for {email.lower()} (shown once): {service.rotate_key(email)}")
+    click.echo(f"new API key for {email.lower()} (shown once): {customers.rotate_key(email)}")
 
 
 def _options(values: tuple[str, ...]) -> dict[str, str]:
@@ -75,7 +75,7 @@ def _options(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--option", "option", multiple=True, help="KEY=VALUE template option (see the README); repeatable.")
 def create_template(name: str, price: str, currency_id: int, delivery_hours: int, option: tuple[str, ...]) -> None:
     """Create a template; prints its id as the last word."""
-    template = service.create_template(
+    template = templates.create_template(
         name=name, price=price, currency_id=currency_id, delivery_hours=delivery_hours, options=_options(option)
     )
     click.echo(f"created template {template.name!r}: {template.id}")

@@ -1,7 +1,7 @@
 """The operators' dashboard at /dashboard/: sign-in, the review queue and page, bulk approval, admin, stats.
 
 Views only translate: parse the request, call orders.review, orders.operators,
-orders.service or orders.reports, render. Every page needs a signed-in operator;
+orders services (review, customers, templates, reports), render. Every page needs a signed-in operator;
 the pages of the nested `dashboard.admin` blueprint also need the admin role.
 The JSON endpoints the page scripts call live in `dashboard.api`.
 """
@@ -73,7 +73,7 @@ def _load_operator(session_id: str) -> Operator | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized() -> Response:
-    if wants_json():
+    if is_script_call():
         return _json_error("notSignedIn", "your session ended; sign in again", 401)
     target = request.full_path if request.method == "GET" else None
     return redirect(url_for("dashboard.login", next=target))
@@ -94,7 +94,8 @@ def require_admin() -> None:
 # --- errors: JSON for the page scripts, a page for people -------------------------------
 
 
-def wants_json() -> bool:
+def is_script_call() -> bool:
+    """A call of the dashboard's JSON API (its scripts), answered in JSON, not an HTML page."""
     return request.path.startswith(PREFIX + "/api/")
 
 
@@ -105,7 +106,7 @@ def _json_error(code: str, message: str, status: int) -> Response:
 
 
 def _error(status: int, title: str, message: str) -> Response | tuple[str, int]:
-    if wants_json():
+    if is_script_call():
         return _json_error(title, message, status)
     return render_template("dashboard/error.html", title=title, message=message), status
 

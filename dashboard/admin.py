@@ -6,7 +6,9 @@ from flask_login import current_user, login_user
 
 from dashboard import forms, require_admin
 from infrastructure.extensions import db
-from orders import callbacks, lookups, operators, previews, service
+from orders import callbacks, lookups, operators, previews
+from orders import customers as customer_service
+from orders import templates as template_service
 from orders.codes import CURRENCIES
 from orders.errors import ServiceError
 
@@ -33,13 +35,13 @@ def _checked(name: str) -> bool:
 
 @bp.get("/customers")
 def customers() -> str:
-    return render_template("dashboard/admin/customers.html", customers=service.list_customers())
+    return render_template("dashboard/admin/customers.html", customers=customer_service.list_customers())
 
 
 @bp.post("/customers")
 def create_customer():
     try:
-        customer, api_key = service.create_customer(
+        customer, api_key = customer_service.create_customer(
             request.form.get("email", ""), developer=_checked("developer"),
             commission_pct=request.form.get("commission") or None)
     except ServiceError as exc:
@@ -50,23 +52,23 @@ def create_customer():
 
 @bp.get("/customers/<int:customer_id>")
 def customer(customer_id: int) -> str:
-    found = service.customer_by_id(customer_id)
+    found = customer_service.customer_by_id(customer_id)
     return render_template("dashboard/admin/customer.html", customer=found,
-                           orders=service.customer_orders(customer_id))
+                           orders=customer_service.customer_orders(customer_id))
 
 
 @bp.post("/customers/<int:customer_id>/active")
 def set_customer_active(customer_id: int) -> Response:
-    found = service.customer_by_id(customer_id)
-    service.set_customer_active(found.email, _checked("active"))
+    found = customer_service.customer_by_id(customer_id)
+    customer_service.set_customer_active(found.email, _checked("active"))
     flash(f"{found.email} is now {'enabled' if found.active else 'disabled'}.")
     return redirect(url_for("dashboard.admin.customer", customer_id=customer_id))
 
 
 @bp.post("/customers/<int:customer_id>/rotate-key")
 def rotate_key(customer_id: int) -> str:
-    found = service.customer_by_id(customer_id)
-    api_key = service.rotate_key(found.email)
+    found = customer_service.customer_by_id(customer_id)
+    api_key = customer_service.rotate_key(found.email)
     return render_template("dashboard/admin/api_key.html", customer=found, api_key=api_key, created=False)
 
 
@@ -75,14 +77,14 @@ def rotate_key(customer_id: int) -> str:
 
 @bp.get("/templates")
 def templates() -> str:
-    return render_template("dashboard/admin/templates.html", templates=service.all_templates(),
+    return render_template("dashboard/admin/templates.html", templates=template_service.all_templates(),
                            currencies=sorted(CURRENCIES.items()))
 
 
 @bp.post("/templates")
 def create_template() -> Response:
     try:
-        created = service.create_template(**_template_form())
+        created = template_service.create_template(**_template_form())
     except ServiceError as exc:
         return _back(exc, "dashboard.admin.templates")
     flash(f"Template {created.id} {created.name} created.")
@@ -91,7 +93,7 @@ def create_template() -> Response:
 
 @bp.get("/templates/<int:template_id>")
 def template(template_id: int) -> str:
-    found = service.template_by_id(template_id)
+    found = template_service.template_by_id(template_id)
     options = "\n".join(f"{key}={value}" for key, value in (found.options or {}).items())
     return render_template("dashboard/admin/template.html", template=found, options=options,
                            currencies=sorted(CURRENCIES.items()))
@@ -100,7 +102,7 @@ def template(template_id: int) -> str:
 @bp.post("/templates/<int:template_id>")
 def update_template(template_id: int) -> Response:
     try:
-        service.update_template(template_id, **_template_form())
+        template_service.update_template(template_id, **_template_form())
     except ServiceError as exc:
         return _back(exc, "dashboard.admin.template", template_id=template_id)
     flash("Template saved.")
@@ -109,7 +111,7 @@ def update_template(template_id: int) -> Response:
 
 @bp.post("/templates/<int:template_id>/active")
 def set_template_active(template_id: int) -> Response:
-    changed = service.set_template_active(template_id, _checked("active"))
+    changed = template_service.set_template_active(template_id, _checked("active"))
     flash(f"Template {changed.id} is now {'active' if changed.active else 'inactive'}.")
     return redirect(url_for("dashboard.admin.templates"))
 

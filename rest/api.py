@@ -1,17 +1,17 @@
 """REST endpoints of the Remove The Background developer API (XML, or JSON on request).
 
-Each view parses, calls orders.service, and serializes; nothing else.
+Each view parses, calls orders.intake, and serializes; nothing else.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from infrastructure import ratelimit
 from infrastructure.extensions import db
-from orders import service
+from orders import intake
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.models import Template
@@ -43,15 +43,15 @@ FALLBACK_ROOT = "ERRORRESPONSE"
 
 @bp.get("/Templates/", strict_slashes=False)
 def templates() -> Response:
-    found = service.list_templates(request_param("ContactEmail"), request_param("ContactAPIkey"))
+    found = intake.list_templates(request_param("ContactEmail"), request_param("ContactAPIkey"))
     return respond(ROOTS["rest.templates"], envelope(ErrorCode.NO_ERROR, TEMPLATES=[_template(t) for t in found]))
 
 
 @bp.post("/Image/", strict_slashes=False)
 def add_image() -> Response:
     params = request_params()
-    order = service.add_image(
-        service.AddImageRequest(
+    order = intake.add_image(
+        intake.AddImageRequest(
             contact_email=params.get("contactemail", ""),
             contact_api_key=params.get("contactapikey", ""),
             developer_api_key=params.get("developerapikey", ""),
@@ -67,7 +67,7 @@ def add_image() -> Response:
 
 @bp.get("/Image/Status/<ticket>/", strict_slashes=False)
 def image_status(ticket: str) -> Response:
-    status = service.image_status(request_param("ContactEmail"), request_param("ContactAPIkey"), ticket)
+    status = intake.image_status(request_param("ContactEmail"), request_param("ContactAPIkey"), ticket)
     return respond(
         ROOTS["rest.image_status"],
         envelope(
@@ -116,27 +116,25 @@ _HTTP_CODES = {
 }
 
 
-def register_error_pages(app: Flask) -> None:
-    """HTTP errors on API paths answer in the API's envelope.
+# The two app-wide handlers below are registered by create_app, on the app rather than the
+# blueprint, because 404 and 405 happen before any blueprint is chosen.
 
-    Registered on the app, not the blueprint, because 404 and 405 happen before
-    any blueprint is chosen.
-    """
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        if not request.path.startswith(PREFIX):
-            return exc
-        if exc.code == 413:
-            limit = current_app.config["MAX_REQUEST_BYTES"]
-            return error_response(ErrorCode.REQUEST_TOO_LARGE, f"the request body is larger than {limit} bytes")
-        code, message = _HTTP_CODES.get(exc.code or 500, (ErrorCode.INTERNAL_ERROR, "internal error"))
-        return error_response(code, message)
+def http_error(exc: HTTPException) -> Response | HTTPException:
+    """HTTP errors on API paths answer in the API's envelope; elsewhere Flask's own page."""
+    if not request.path.startswith(PREFIX):
+        return exc
+    if exc.code == 413:
+        limit = current_app.config["MAX_REQUEST_BYTES"]
+        return error_response(ErrorCode.REQUEST_TOO_LARGE, f"the request body is larger than {limit} bytes")
+    code, message = _HTTP_CODES.get(exc.code or 500, (ErrorCode.INTERNAL_ERROR, "internal error"))
+    return error_response(code, message)
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        if not request.path.startswith(PREFIX):
-            return Response("Internal server error", status=500, mimetype="text/plain")
-        return error_response(ErrorCode.INTERNAL_ERROR, "internal error; nothing was saved, please retry")
+
+def unexpected_error(exc: Exception) -> Response:
+    """A bug: logged with its traceback, the transaction rolled back, and a plain answer without details."""
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if not request.path.startswith(PREFIX):
+        return Response("Internal server error", status=500, mimetype="text/plain")
+    return error_response(ErrorCode.INTERNAL_ERROR, "internal error; nothing was saved, please retry")

@@ -83,7 +83,7 @@ def _scalar(name: str, value: Any) -> str:
 
 
 def respond(root: str, fields: dict[str, Any], status: int = 200) -> Response:
-    if wants_json():
+    if client_prefers_json():
         body = json.dumps(fields, ensure_ascii=False)
         return Response(body, status=status, mimetype="application/json")
     return Response(to_xml(root, fields), status=status, content_type=XML_TYPE)
@@ -94,7 +94,8 @@ def envelope(code: ErrorCode, message: str = "", **payload: Any) -> dict[str, An
     return {"ERRORCODE": code.value, "message": message, **payload}
 
 
-def wants_json() -> bool:
+def client_prefers_json() -> bool:
+    """The client's Accept header prefers JSON to the reference API's XML."""
     best = request.accept_mimetypes.best_match(["application/xml", "application/json"], default="application/xml")
     return best == "application/json"
 

@@ -1,4 +1,4 @@
-"""The three SOAP operations: each reads its arguments, calls orders.service, and shapes the answer.
+"""The three SOAP operations: each reads its arguments, calls orders.intake, and shapes the answer.
 
 Every operation answers (ErrorCode, Message, payload). A ServiceError, and a
 call over the rate limit, become the same tuple with the error's code and no
@@ -11,14 +11,14 @@ from typing import Any
 
 from spyne import ServiceBase, Unicode, rpc
 
-from orders import service
+from orders import intake
 from orders.codes import ErrorCode
 from soap.types import ImageStatus, Required, Templates, template_of
 
 NO_ERROR = ErrorCode.NO_ERROR.value
 ANSWER = ("ErrorCode", "Message")
 
-# Every argument is text, as on REST: orders.service validates and gives the
+# Every argument is text, as on REST: orders.intake validates and gives the
 # same ErrorCode for a bad value whichever protocol carried it.
 _CREDENTIALS = {"email": "ContactEmail", "api_key": "ContactAPIkey"}
 
@@ -31,7 +31,7 @@ class OrdersService(ServiceBase):
     @rpc(Unicode, Unicode, _in_arg_names=_CREDENTIALS,
          _returns=(Required, Required, Templates), _out_variable_names=(*ANSWER, "Templates"))
     def GetTemplates(ctx: Any, email: str | None, api_key: str | None) -> tuple[str, str, list]:  # noqa: N802
-        found = service.list_templates(_text(email), _text(api_key))
+        found = intake.list_templates(_text(email), _text(api_key))
         return NO_ERROR, "", [template_of(t) for t in found]
 
     @rpc(Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode,
@@ -48,8 +48,8 @@ class OrdersService(ServiceBase):
     def AddImage(ctx: Any, email: str | None, api_key: str | None, developer_api_key: str | None,  # noqa: N802
                  template_id: str | None, image_url: str | None, image_url2: str | None,
                  requested_hours: str | None, callback_url: str | None) -> tuple[str, str, str]:
-        order = service.add_image(
-            service.AddImageRequest(
+        order = intake.add_image(
+            intake.AddImageRequest(
                 contact_email=_text(email),
                 contact_api_key=_text(api_key),
                 developer_api_key=_text(developer_api_key),
@@ -66,7 +66,7 @@ class OrdersService(ServiceBase):
          _returns=(Required, Required, ImageStatus), _out_variable_names=(*ANSWER, "ImageStatus"))
     def GetImageStatus(ctx: Any, email: str | None, api_key: str | None,  # noqa: N802
                        ticket: str | None) -> tuple[str, str, ImageStatus]:
-        status = service.image_status(_text(email), _text(api_key), _text(ticket))
+        status = intake.image_status(_text(email), _text(api_key), _text(ticket))
         return NO_ERROR, status.message, ImageStatus(
             FinalImageURL=status.final_image_url,
             ImageTicket=status.ticket,

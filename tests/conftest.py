@@ -166,10 +166,10 @@ class Account:
 @pytest.fixture
 def make_customer(app):
     def make(email: str = "shop@example.com", **kwargs) -> Account:
-        from orders import service
+        from orders import customers
 
         with app.app_context():
-            _customer, api_key = service.create_customer(email, **kwargs)
+            _customer, api_key = customers.create_customer(email, **kwargs)
         return Account(email, api_key)
 
     return make
@@ -184,10 +184,10 @@ def customer(make_customer) -> Account:
 def make_template(app):
     def make(name: str = "Transparent PNG", price: str = "0.95", currency_id: int = 1,
              delivery_hours: int = 24, **options):
-        from orders import service
+        from orders import templates
 
         with app.app_context():
-            return service.create_template(
+            return templates.create_template(
                 name=name, price=price, currency_id=currency_id, delivery_hours=delivery_hours, options=options
             ).id
 

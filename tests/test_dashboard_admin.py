@@ -94,13 +94,13 @@ def test_a_malformed_options_line_is_refused_with_its_number(client, ada):
 
 
 def test_editing_a_template_changes_it(app, client, template_id, ada):
-    from orders import service
+    from orders import templates
 
     form = {"name": "Renamed", "price": "2.50", "currency_id": "1", "delivery_hours": "48", "options": "crop=true"}
     post_form(client, f"/dashboard/admin/templates/{template_id}", form)
 
     with app.app_context():
-        changed = service.template_by_id(template_id)
+        changed = templates.template_by_id(template_id)
         assert (changed.name, str(changed.price_amount), changed.delivery_hours, changed.options) == \
             ("Renamed", "2.50", 48, {"crop": "true"})
 

@@ -59,11 +59,11 @@ def test_an_overdue_order_shows_in_red(app, client, reviewable, olga):
 
 
 def test_the_queue_filters_by_customer(app, client, reviewable, make_customer, olga):
-    from orders import service
+    from orders import customers
 
     ticket = reviewable(1)[0]
     with app.app_context():
-        other, _key = service.create_customer("other@example.com")
+        other, _key = customers.create_customer("other@example.com")
         other_id = other.id
 
     assert ticket not in client.get(f"/dashboard/?customer={other_id}").get_data(as_text=True)

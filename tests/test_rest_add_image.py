@@ -66,12 +66,12 @@ def test_numbers_in_json_are_accepted(app, client, customer, template_id):
 
 
 def test_empty_template_id_uses_the_customers_default(app, client, customer, make_template):
-    from orders import service
+    from orders import customers
 
     make_template(name="First")
     favourite = make_template(name="Favourite")
     with app.app_context():
-        service.set_default_template(customer.email, favourite)
+        customers.set_default_template(customer.email, favourite)
 
     order = _order(app, ticket_of(post_image(client, customer, templateId="")))
     assert order.template_id == favourite
@@ -171,10 +171,10 @@ def test_bad_order_is_refused_and_nothing_is_written(app, client, customer, temp
 
 
 def test_disabled_customer_cannot_order(app, client, customer, template_id):
-    from orders import service
+    from orders import customers
 
     with app.app_context():
-        service.set_customer_active(customer.email, False)
+        customers.set_customer_active(customer.email, False)
     response = post_image(client, customer, templateId=template_id)
     assert response.status_code == 401 and _order_count(app) == 0
 

@@ -86,10 +86,10 @@ def test_missing_credentials_name_the_parameter(client):
 
 
 def test_disabled_customer_is_refused(app, client, customer):
-    from orders import service
+    from orders import customers
 
     with app.app_context():
-        service.set_customer_active(customer.email, False)
+        customers.set_customer_active(customer.email, False)
 
     response = client.get("/REST.svc/Templates/", query_string=customer.creds())
     assert response.status_code == 401

@@ -117,10 +117,10 @@ def test_bad_order_answers_its_error_code_and_writes_nothing(app, zeep_client, c
 
 
 def test_disabled_customer_cannot_order(app, zeep_client, customer, template_id):
-    from orders import service
+    from orders import customers
 
     with app.app_context():
-        service.set_customer_active(customer.email, False)
+        customers.set_customer_active(customer.email, False)
 
     assert _add(zeep_client, customer).ErrorCode == "invalidCredentials"
 
@@ -193,12 +193,12 @@ def test_status_needs_a_matching_key(zeep_client, customer, template_id):
 
 
 def test_unexpected_error_is_a_server_fault_that_tells_nothing(monkeypatch, zeep_client, customer):
-    from orders import service
+    from orders import intake
 
     def broken(*_args):
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(service, "list_templates", broken)
+    monkeypatch.setattr(intake, "list_templates", broken)
 
     with pytest.raises(zeep.exceptions.Fault) as fault:
         zeep_client.service.GetTemplates(**_creds(customer))

@@ -1,4 +1,4 @@
-"""The order service: every protocol (REST, SOAP, dashboard, CLI) calls these.
+"""Order intake: the API operations every protocol (REST, SOAP) calls: templates, POST Image, status.
 
 Functions take plain values, raise ServiceError with an ErrorCode for anything
 the caller did wrong, and commit their own work.
@@ -9,27 +9,26 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Row, and_, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from infrastructure import credentials
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_fetch, enqueue_soon
 from orders import lifecycle
-from orders.codes import CURRENCIES, ErrorCode, Status
+from orders.checks import required
+from orders.codes import ErrorCode, Status
 from orders.errors import ServiceError
 from orders.finals import final_image_url
 from orders.models import Customer, Order, Template, utcnow
+from orders.templates import CENT, MAX_DELIVERY_HOURS, MIN_DELIVERY_HOURS
 
 log = logging.getLogger(__name__)
 
-MIN_DELIVERY_HOURS, MAX_DELIVERY_HOURS = 1, 720
 MAX_URL_LENGTH = 2048
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -54,25 +53,32 @@ class ImageStatus:
     message: str
 
 
-# --- the three API operations ------------------------------------------------
-
-
 # The columns an API call needs of an account: reading just these (not the
 # ORM entity) keeps the hot API paths cheap.
 _ACCOUNT = (Customer.id, Customer.email, Customer.api_key_hash, Customer.active, Customer.is_developer,
             Customer.commission_pct, Customer.default_template_id)
+
+
 _TEMPLATE = (Template.id, Template.price_amount, Template.currency_id, Template.delivery_hours)
+
+
 # The hot paths' statements are built once: SQLAlchemy spends more on building a
 # statement and its cache key than on running it.
 _ACCOUNT_BY_EMAIL = select(*_ACCOUNT).where(Customer.email == bindparam("email"))
+
+
 _ACCOUNT_BY_KEY_HASH = select(*_ACCOUNT).where(Customer.api_key_hash == bindparam("key_hash"))
+
+
 _ACTIVE_TEMPLATE = select(*_TEMPLATE).where(Template.id == bindparam("id"), Template.active.is_(True))
+
+
 _INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
 
 
 def authenticate(email: str, api_key: str) -> Row:
     """The caller's account (a row of _ACCOUNT's columns), or invalidCredentials."""
-    email, api_key = _required("ContactEmail", email), _required("ContactAPIkey", api_key)
+    email, api_key = required("ContactEmail", email), required("ContactAPIkey", api_key)
     account = db.session.execute(_ACCOUNT_BY_EMAIL, {"email": email.lower()}).first()
     _check_key(account, api_key)
     return account
@@ -154,8 +160,8 @@ _STATUS_QUERY = (
 
 def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
     """The most frequent call of all (customers poll): one query for account and order."""
-    email, api_key = _required("ContactEmail", email), _required("ContactAPIkey", api_key)
-    ticket = _required("ImageTicket", ticket)
+    email, api_key = required("ContactEmail", email), required("ContactAPIkey", api_key)
+    ticket = required("ImageTicket", ticket)
     # One statement, nothing written: autocommit spares the BEGIN and ROLLBACK round trips.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         row = connection.execute(_STATUS_QUERY, {"email": email.lower(), "ticket": ticket.lower()}).first()
@@ -176,201 +182,6 @@ def status_message(order: Order | Row) -> str:
     if order.status in (Status.FAILED, Status.REJECTED) and order.failure_reason:
         return f"{order.failure_reason}: {order.failure_message or ''}".rstrip(": ")
     return ""
-
-
-# --- customers and templates (CLI and admin) ---------------------------------
-
-
-def create_customer(email: str, *, developer: bool = False,
-                    commission_pct: Decimal | str | None = None) -> tuple[Customer, str]:
-    """Create a customer; returns it with its API key, which is never shown again."""
-    email = _required("email", email).lower()
-    if "@" not in email:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{email!r} is not an e-mail address")
-    pct = _decimal("commission", commission_pct, default=Decimal("10"))
-    if not Decimal(0) <= pct <= Decimal(100):
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, "commission must be between 0 and 100 percent")
-    api_key = credentials.new_api_key()
-    customer = Customer(
-        email=email,
-        api_key_hash=credentials.hash_key(api_key),
-        is_developer=developer,
-        commission_pct=pct,
-        webhook_secret=credentials.new_webhook_secret(),
-    )
-    db.session.add(customer)
-    _commit_unique(f"a customer with e-mail {email} already exists")
-    return customer, api_key
-
-
-def rotate_key(email: str) -> str:
-    customer = _customer_by_email(email)
-    api_key = credentials.new_api_key()
-    customer.api_key_hash = credentials.hash_key(api_key)
-    db.session.commit()
-    return api_key
-
-
-def set_customer_active(email: str, active: bool) -> Customer:
-    customer = _customer_by_email(email)
-    customer.active = active
-    db.session.commit()
-    return customer
-
-
-def create_template(
-    *, name: str, price: Decimal | str, currency_id: int, delivery_hours: int, options: dict[str, Any] | None = None
-) -> Template:
-    template = Template(**_template_fields(name, price, currency_id, delivery_hours, options))
-    db.session.add(template)
-    db.session.commit()
-    return template
-
-
-def update_template(
-    template_id: int, *, name: str, price: Decimal | str, currency_id: int, delivery_hours: int,
-    options: dict[str, Any] | None = None,
-) -> Template:
-    """Change a template; orders already placed keep the price and delivery time they were placed with."""
-    template = template_by_id(template_id)
-    for field, value in _template_fields(name, price, currency_id, delivery_hours, options).items():
-        setattr(template, field, value)
-    db.session.commit()
-    return template
-
-
-def set_template_active(template_id: int, active: bool) -> Template:
-    """An inactive template is refused to new orders; existing orders are not touched."""
-    template = template_by_id(template_id)
-    template.active = active
-    db.session.commit()
-    return template
-
-
-def template_by_id(template_id: int) -> Template:
-    template = db.session.get(Template, template_id)
-    if template is None:
-        raise ServiceError(ErrorCode.UNKNOWN_TEMPLATE, f"no template has id {template_id}")
-    return template
-
-
-def all_templates() -> list[Template]:
-    """Every template, inactive ones included (for the admin pages)."""
-    return list(db.session.scalars(db.select(Template).order_by(Template.id)))
-
-
-def _template_fields(
-    name: str, price: Decimal | str, currency_id: int, delivery_hours: int, options: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The checked column values of a template, for create and update alike."""
-    name = _required("name", name)
-    amount = _decimal("price", price)
-    if amount < 0:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, "price must not be negative")
-    if currency_id not in CURRENCIES:
-        known = ", ".join(f"{k}={v}" for k, v in CURRENCIES.items())
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"unknown currency id {currency_id} (known: {known})")
-    if not MIN_DELIVERY_HOURS <= delivery_hours <= MAX_DELIVERY_HOURS:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER,
-                           f"delivery hours must be {MIN_DELIVERY_HOURS}-{MAX_DELIVERY_HOURS}")
-    return {
-        "name": name,
-        "price_amount": amount.quantize(CENT),
-        "currency_id": currency_id,
-        "delivery_hours": delivery_hours,
-        "options": validated_options(options or {}),
-    }
-
-
-def list_customers() -> list[tuple[Customer, int]]:
-    """Every customer with how many orders it has placed (for the admin pages)."""
-    counts = (
-        db.select(Order.customer_id, db.func.count(Order.id).label("orders"))
-        .group_by(Order.customer_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        db.select(Customer, db.func.coalesce(counts.c.orders, 0))
-        .outerjoin(counts, counts.c.customer_id == Customer.id)
-        .order_by(Customer.email)
-    )
-    return [(customer, int(count)) for customer, count in rows]
-
-
-def customer_by_id(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"no customer has id {customer_id}")
-    return customer
-
-
-def customer_orders(customer_id: int, limit: int = 200) -> list[Order]:
-    """A customer's latest orders, newest first."""
-    return list(db.session.scalars(
-        db.select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(limit)
-    ))
-
-
-def validated_options(raw: dict[str, Any]) -> dict[str, str]:
-    """Template options checked against the one options table (rendering.options), in canonical form."""
-    from rendering.options import OptionError, parse_options
-
-    try:
-        return parse_options({str(k): str(v) for k, v in raw.items()}).to_dict()
-    except OptionError as exc:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, str(exc)) from None
-
-
-def set_default_template(email: str, template_id: int) -> None:
-    customer = _customer_by_email(email)
-    customer.default_template = _active_template(template_id)
-    db.session.commit()
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    email: str
-    api_key: str
-    template_id: int
-
-
-DEMO_EMAIL = "demo@example.com"
-
-
-def seed_demo() -> DemoAccount | None:
-    """A demo customer and template on an empty database; None if it has data."""
-    if db.session.scalar(db.select(db.func.count()).select_from(Customer)):
-        return None
-    template = create_template(name="Transparent PNG", price="0.95", currency_id=1, delivery_hours=24)
-    customer, api_key = create_customer(DEMO_EMAIL, developer=True)
-    customer.default_template = template
-    db.session.commit()
-    return DemoAccount(DEMO_EMAIL, api_key, template.id)
-
-
-# --- helpers -------------------------------------------------------------------
-
-
-def _required(name: str, value: str | None) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ServiceError(ErrorCode.MISSING_PARAMETER, f"{name} is required")
-    return value
-
-
-def _decimal(name: str, value: Decimal | str | None, default: Decimal | None = None) -> Decimal:
-    if value is None or value == "":
-        if default is None:
-            raise ServiceError(ErrorCode.MISSING_PARAMETER, f"{name} is required")
-        return default
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a number, not {value!r}") from None
-    if not number.is_finite():
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a finite number")
-    return number
 
 
 def _developer(api_key: str, customer: Row) -> Row | None:
@@ -419,13 +230,6 @@ def _active_template_row(template_id: int) -> Row:
     return row
 
 
-def _active_template(template_id: int) -> Template:
-    template = db.session.get(Template, template_id)
-    if template is None or not template.active:
-        raise ServiceError(ErrorCode.UNKNOWN_TEMPLATE, f"no active template has id {template_id}")
-    return template
-
-
 def _http_url(name: str, value: str, *, required: bool = False) -> str | None:
     value = (value or "").strip()
     if not value:
@@ -458,21 +262,6 @@ def _delivery_hours(requested: str, template_hours: int) -> int:
             f"from {MIN_DELIVERY_HOURS} to {MAX_DELIVERY_HOURS}",
         )
     return int(requested)
-
-
-def _customer_by_email(email: str) -> Customer:
-    customer = db.session.scalar(db.select(Customer).where(Customer.email == _required("email", email).lower()))
-    if customer is None:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"no customer has e-mail {email}")
-    return customer
-
-
-def _commit_unique(message: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, message) from None
 
 
 def _queue_first_job(order_id: int) -> None:
