@@ -34,6 +34,12 @@ def intervals(setting: str) -> list[int]:
     return [int(part) for part in str(current_app.config[setting]).split(",") if part.strip()]
 
 
+def _retry(setting: str) -> Retry | None:
+    """RQ's retries at the gaps a setting lists; none when it lists none."""
+    gaps = intervals(setting)
+    return Retry(max=len(gaps), interval=gaps) if gaps else None
+
+
 def _enqueue(queue_name: str, func: str, order_id: int, *, job_id: str | None, timeout: int, what: str,
              retry: Retry | None = None, extra_args: tuple = ()) -> Job:
     return queue(queue_name).enqueue(
@@ -54,9 +60,8 @@ def fetch_job_id(order_id: int) -> str:
 
 
 def enqueue_fetch(order_id: int) -> Job:
-    gaps = intervals("FETCH_RETRY_INTERVALS")
     return _enqueue("fetch", "workers.fetch.fetch_order_image", order_id, job_id=fetch_job_id(order_id),
-                    timeout=120, what="fetch image", retry=Retry(max=len(gaps), interval=gaps) if gaps else None)
+                    timeout=120, what="fetch image", retry=_retry("FETCH_RETRY_INTERVALS"))
 
 
 def segment_job_id(order_id: int) -> str:
@@ -88,9 +93,8 @@ def callback_job_id(order_id: int) -> str:
 
 
 def enqueue_callback(order_id: int) -> Job:
-    gaps = intervals("CALLBACK_RETRY_INTERVALS")
     return _enqueue("callback", "workers.callback.send_callback", order_id, job_id=callback_job_id(order_id),
-                    timeout=60, what="send callback", retry=Retry(max=len(gaps), interval=gaps) if gaps else None)
+                    timeout=60, what="send callback", retry=_retry("CALLBACK_RETRY_INTERVALS"))
 
 
 def enqueue_soon(enqueue: Callable[[int], Job], order_id: int) -> None:

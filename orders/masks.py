@@ -13,11 +13,10 @@ from orders.models import MaskVersion, Order
 
 def record(order: Order, number: int, path: str, sha256: str, *, source: str, author: str,
            operator_id: int | None = None) -> MaskVersion:
-    """Add the version row for a mask file already stored at `path`, and make it the order's current mask."""
+    """Add the version row for a mask file already stored at `path` (the caller makes it the current mask)."""
     version = MaskVersion(order_id=order.id, number=number, path=path, sha256=sha256, source=source, author=author,
                           operator_id=operator_id)
     db.session.add(version)
-    order.mask_path = path
     return version
 
 
@@ -29,4 +28,5 @@ def add(order: Order, mask: Image.Image, *, source: str, author: str, operator_i
     buffer = io.BytesIO()
     mask.save(buffer, "PNG", compress_level=1)
     sha = storage.write_bytes(path, buffer.getvalue())
+    order.mask_path = path
     return record(order, number, path, sha, source=source, author=author, operator_id=operator_id)
