@@ -40,6 +40,12 @@ def _retry(setting: str) -> Retry | None:
     return Retry(max=len(gaps), interval=gaps) if gaps else None
 
 
+def fault_retry() -> Retry | None:
+    """What a job returns to be run again after a fault of the store or the database (RQ counts these
+    apart from the retries of raised errors, so a disk fault never spends a download's budget)."""
+    return _retry("FAULT_RETRY_INTERVALS")
+
+
 def _enqueue(queue_name: str, func: str, order_id: int, *, job_id: str | None, timeout: int, what: str,
              retry: Retry | None = None, extra_args: tuple = ()) -> Job:
     return queue(queue_name).enqueue(

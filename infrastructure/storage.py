@@ -2,7 +2,9 @@
 
 Paths stored in the database are relative to STORAGE_DIR, so the folder can be
 moved or mounted elsewhere on another machine. Writes are atomic: a crash leaves
-either the old file or the new one, never half of one.
+either the old file or the new one, never half of one. A read or write the disk
+refuses raises StorageUnavailable, whose message names no server path (it may
+reach a customer); the OSError behind it, with the path, is its __cause__.
 """
 from __future__ import annotations
 
@@ -12,6 +14,14 @@ import tempfile
 from pathlib import Path
 
 from flask import current_app
+
+
+class StorageUnavailable(Exception):
+    """The store refused a read or write (disk full, read-only, mount gone): a passing fault to retry."""
+
+    def __init__(self, action: str, relpath: str) -> None:
+        super().__init__(f"could not {action} an order file")
+        self.relpath = relpath
 
 
 def root() -> Path:
@@ -28,7 +38,10 @@ def absolute(relpath: str) -> Path:
     path = (root() / relpath).resolve()
     if root().resolve() not in path.parents:
         raise ValueError(f"{relpath!r} is outside the storage folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageUnavailable("create the folder of", relpath) from exc
     return path
 
 
@@ -39,7 +52,10 @@ FILE_MODE = 0o644
 def write_bytes(relpath: str, data: bytes) -> str:
     """Write atomically; returns the SHA-256 of the bytes."""
     path = absolute(relpath)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError as exc:
+        raise StorageUnavailable("write", relpath) from exc
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -47,6 +63,9 @@ def write_bytes(relpath: str, data: bytes) -> str:
             os.fsync(out.fileno())
         os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise StorageUnavailable("write", relpath) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -62,4 +81,7 @@ def sha256_of(relpath: str) -> str:
 
 
 def read_bytes(relpath: str) -> bytes:
-    return absolute(relpath).read_bytes()
+    try:
+        return absolute(relpath).read_bytes()
+    except OSError as exc:
+        raise StorageUnavailable("read", relpath) from exc

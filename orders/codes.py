@@ -142,6 +142,7 @@ class FailureReason(enum.Enum):
     FILE_TOO_LARGE = "fileTooLarge"
     SEGMENTATION_FAILED = "segmentationFailed"
     RENDER_FAILED = "renderFailed"
+    STORAGE_UNAVAILABLE = "storageUnavailable"
     INTERNAL_ERROR = "internalError"
 
 
@@ -157,6 +158,8 @@ FAILURE_DESCRIPTIONS = {
     FailureReason.FILE_TOO_LARGE: "The download is larger than MAX_IMAGE_BYTES.",
     FailureReason.SEGMENTATION_FAILED: "The segmentation model could not draft a mask.",
     FailureReason.RENDER_FAILED: "The final image could not be rendered.",
+    FailureReason.STORAGE_UNAVAILABLE: "Our file store refused to read or write the order's files "
+                                       "for longer than FAULT_RETRY_INTERVALS allow.",
     FailureReason.INTERNAL_ERROR: "An unexpected fault while processing.",
 }
 

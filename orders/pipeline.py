@@ -7,6 +7,7 @@ failing; everything an order goes through is here.
 """
 from __future__ import annotations
 
+import io
 import logging
 import re
 import secrets
@@ -82,11 +83,12 @@ def store_original(order: Order, data: bytes, checked: images.CheckedImage) -> s
 def draft(order: Order, segmenter: SupportsPredict) -> str:
     """The model's draft mask (version 0) and preview; the order then waits for an operator.
 
-    Raises whatever the model or the files raise: the job decides what that means.
+    Raises StorageUnavailable when the files cannot be read or written, and
+    whatever the model raises: the job decides what that means.
     """
     folder = storage.order_dir(order.ticket)
     mask_path, preview_path = f"{folder}/mask-v0.png", f"{folder}/preview.jpg"
-    source = storage.absolute(order.original_path)
+    source = storage.read_bytes(order.original_path)
     made = make_draft(segmenter, source)
     mask_png, preview = encode_draft(made, source, ".jpg")
     mask_sha = storage.write_bytes(mask_path, mask_png)
@@ -109,8 +111,8 @@ def _attach_draft(order: Order, made: Draft, mask_path: str, mask_sha: str, prev
 
 def redraft(order: Order, segmenter: SupportsPredict, box: tuple[int, int, int, int], operator_id: int | None) -> str:
     """Re-run the model on a box of the original and merge it into the latest mask as a new version."""
-    with Image.open(storage.absolute(order.mask_path)) as current:
-        merged = redraft_region(segmenter, storage.absolute(order.original_path), current.convert("L"), box)
+    with Image.open(io.BytesIO(storage.read_bytes(order.mask_path))) as current:
+        merged = redraft_region(segmenter, storage.read_bytes(order.original_path), current.convert("L"), box)
     version = add_region_version(order.id, merged, operator_id)
     return f"version {version.number}" if version else "skipped: left review meanwhile"
 
@@ -126,7 +128,7 @@ def render_final(order: Order) -> RenderedImage:
     """
     options = parse_options(order.template.options or {})
     background = _background_image(order, options)
-    return render(storage.absolute(order.original_path), storage.absolute(order.mask_path), options, background)
+    return render(storage.read_bytes(order.original_path), storage.read_bytes(order.mask_path), options, background)
 
 
 def deliver(order: Order, result: RenderedImage) -> str:

@@ -135,6 +135,7 @@ def _test_config(backend: Backend, tmp_path: Path, app_model_dir: Path) -> dict:
         "SECRET_KEY": "test-secret",
         "FETCH_ALLOW_PRIVATE_NETWORKS": True,  # the image server is on loopback
         "FETCH_RETRY_INTERVALS": "0,0",
+        "FAULT_RETRY_INTERVALS": "0,0",  # a burst worker runs them at once
         "SWEEP_GRACE_SECONDS": 0,
         "MODEL_DIR": str(app_model_dir),
         "SEGMENTATION_MODEL": "tiny-box",
@@ -210,6 +211,41 @@ def run_jobs(app):
         run_worker(app, QUEUE_NAMES, burst=True)
 
     return run
+
+
+@pytest.fixture
+def run_scheduled(app):
+    """Move every job RQ scheduled for later (retries) onto its queue now, as if its time had come."""
+
+    def run() -> int:
+        from rq.registry import ScheduledJobRegistry
+
+        from infrastructure.queues import QUEUE_NAMES, queue
+
+        moved = 0
+        with app.app_context():
+            for name in QUEUE_NAMES:
+                q = queue(name)
+                registry = ScheduledJobRegistry(queue=q)
+                for job_id in registry.get_job_ids():
+                    registry.remove(job_id)
+                    q.enqueue_job(q.fetch_job(job_id))
+                    moved += 1
+        return moved
+
+    return run
+
+
+@pytest.fixture
+def refused_store(app):
+    """Makes the store refuse to write chosen files, as a full or read-only disk would.
+
+    A folder squats on the file's name, so the atomic rename fails with an
+    OSError even for root (which no permission bit stops).
+    """
+    from tests.support.storage_faults import RefusedStore
+
+    return RefusedStore(Path(app.config["STORAGE_DIR"]))
 
 
 @pytest.fixture

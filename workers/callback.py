@@ -8,12 +8,14 @@ from __future__ import annotations
 from rq import get_current_job
 
 from orders import callbacks
+from workers.faults import survives_faults
 
 
 class CallbackFailed(Exception):
     """Raised so RQ schedules the next retry."""
 
 
+@survives_faults(None)
 def send_callback(order_id: int) -> str:
     outcome = callbacks.attempt(order_id)
     if outcome.ok or not outcome.retry:

@@ -8,13 +8,19 @@ from rq import get_current_job
 from orders import pipeline
 from orders.codes import FailureReason, Status
 from orders.errors import ProcessingError
+from workers.faults import survives_faults
 
 log = logging.getLogger(__name__)
 ACTOR = pipeline.FETCH_ACTOR
 
 
+@survives_faults(ACTOR)
 def fetch_order_image(order_id: int) -> str:
-    """Safe to run twice: an order that already left Received is left alone."""
+    """Safe to run twice: an order that already left Received is left alone.
+
+    A download fault spends the retries of FETCH_RETRY_INTERVALS; a fault of
+    the store or the database (storing the original) those of survives_faults.
+    """
     order = pipeline.order_in(order_id, Status.RECEIVED)
     if order is None:
         return "skipped: not in Received"

@@ -6,11 +6,13 @@ import logging
 from orders import pipeline
 from orders.codes import FailureReason, Status
 from workers import model
+from workers.faults import PASSING, survives_faults
 
 log = logging.getLogger(__name__)
 ACTOR = pipeline.SEGMENT_ACTOR
 
 
+@survives_faults(ACTOR)
 def draft_order(order_id: int) -> str:
     """Safe to run twice: only an order still in Segmenting is drafted, and only one run moves it on."""
     order = pipeline.order_in(order_id, Status.SEGMENTING)
@@ -18,11 +20,14 @@ def draft_order(order_id: int) -> str:
         return "skipped: not in Segmenting"
     try:
         return pipeline.draft(order, model.segmenter())
+    except PASSING:
+        raise  # the store or the database, not the image: survives_faults retries
     except Exception as exc:  # noqa: BLE001 - a model fault fails this order, never the worker
         log.exception("drafting order %s failed", order_id)
         return pipeline.fail(order_id, FailureReason.SEGMENTATION_FAILED, f"{type(exc).__name__}: {exc}", actor=ACTOR)
 
 
+@survives_faults(None)
 def redraft_region_job(order_id: int, box: list[int], operator_id: int | None) -> str:
     """Re-run the model on a box of the original and merge it into the latest mask as a new version."""
     order = pipeline.order_in(order_id, Status.AWAITING_REVIEW, Status.IN_REVIEW)

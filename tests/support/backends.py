@@ -47,6 +47,18 @@ def drop_postgres_schema() -> None:
     engine.dispose()
 
 
+def drop_database_connections() -> int:
+    """Cut every other client's connection to the test database, as a server restart does."""
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        cut = conn.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )).scalar_one()
+    engine.dispose()
+    return cut
+
+
 def migrate(database_url: str, redis_url: str) -> None:
     from flask_migrate import upgrade
 

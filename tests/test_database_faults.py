@@ -1,0 +1,54 @@
+"""A restarted PostgreSQL costs no request, and a job it interrupts runs again at once.
+
+The restart is real as far as our side can tell: the server cuts every
+client connection (pg_terminate_backend), so every pooled connection is dead.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.support import backends
+from tests.support.api import post_image, status_of, ticket_of
+from tests.support.pictures import encode
+
+
+@pytest.fixture
+def postgres(backend):
+    if backend.name != "services":
+        pytest.skip("needs the PostgreSQL server (a SQLite file has no connections to lose)")
+
+
+def test_the_first_request_after_a_database_restart_is_answered(app, postgres, client, customer, template_id):
+    assert post_image(client, customer, templateId=template_id).status_code == 200  # the pool holds connections
+    assert backends.drop_database_connections() >= 1
+
+    answer = post_image(client, customer, templateId=template_id)
+    assert answer.status_code == 200
+    ticket_of(answer)
+
+
+class _CutsTheDatabaseOnce:
+    """The tiny model, but the database goes away while it runs (once)."""
+
+    def __init__(self, model):
+        self.model, self.cut = model, False
+        self.input_size = model.input_size
+
+    def predict(self, image):
+        if not self.cut:
+            self.cut = backends.drop_database_connections() >= 1
+        return self.model.predict(image)
+
+
+def test_a_draft_interrupted_by_a_database_restart_is_run_again_and_reaches_review(
+        app, postgres, client, customer, template_id, image_server, box_segmenter, run_jobs, monkeypatch):
+    from workers import model
+
+    flaky = _CutsTheDatabaseOnce(box_segmenter)
+    monkeypatch.setattr(model, "segmenter", lambda: flaky)
+    url = image_server.serve_bytes("/a.png", encode("PNG", (96, 64)), "image/png")
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, ImageURL=url))
+
+    run_jobs()  # no sweep runs here: the job itself must come back
+    assert flaky.cut
+    assert status_of(client, customer, ticket).findtext("IMAGESTATUS/STATUSID") == "40"
