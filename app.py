@@ -52,10 +52,10 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
     "REVIEW_LEASE_SECONDS": (600, int, "How long a claimed order stays with its operator without a renewal"),
     "WORKER_MAINTENANCE_INTERVAL": (30, int, "Seconds between a worker's RQ maintenance passes (dead-job cleanup)"),
-    "JOB_HEARTBEAT_SECONDS": (30, int, "A running job's heartbeat key lives this long; "
+    "JOB_HEARTBEAT_SECONDS": (10, int, "A running job's heartbeat key lives this long; "
                                        "a job whose key expired is taken as dead"),
-    "SWEEP_INTERVAL": (60, int, "Seconds between sweeps that re-enqueue orders whose job went missing"),
-    "SWEEP_GRACE_SECONDS": (30, int, "An order must sit this long without a job before the sweep re-enqueues it"),
+    "SWEEP_INTERVAL": (15, int, "Seconds between sweeps that re-enqueue orders whose job went missing"),
+    "SWEEP_GRACE_SECONDS": (10, int, "An order must sit this long without a job before the sweep re-enqueues it"),
 }
 
 

@@ -154,16 +154,19 @@ def review_reject(ticket: str, operator_name: str, reason: str, note: str) -> No
 @click.command("callbacks", cls=_ServiceCommand)
 @click.argument("ticket")
 def callbacks_cmd(ticket: str) -> None:
-    """List the callback attempts of an order."""
+    """List the callback attempts of an order, then where its callback stands."""
     from orders import callbacks
 
-    attempts = callbacks.attempts_of(ticket)
+    attempts, state = callbacks.attempts_of(ticket), callbacks.state_of(ticket)
     if not attempts:
         click.echo("no callback attempts")
     for n, attempt in enumerate(attempts, 1):
         answer = f"HTTP {attempt.http_status}" if attempt.http_status is not None else attempt.error
         click.echo(f"{n}. {attempt.at:%Y-%m-%d %H:%M:%S} status {attempt.status_id} -> {answer} "
                    f"({attempt.duration_ms:.0f} ms){'  ok' if attempt.ok else ''}")
+        if attempt.error_detail:
+            click.echo(f"   {attempt.error_detail}")
+    click.echo(f"callback: {state}")
 
 
 @click.command("resend-callback", cls=_ServiceCommand)

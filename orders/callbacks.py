@@ -9,6 +9,8 @@ the same address rules as the image fetcher.
 """
 from __future__ import annotations
 
+import http.client
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ from standardwebhooks import Webhook
 from infrastructure import fetcher
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_callback, enqueue_soon
-from orders.codes import CallbackState, ErrorCode, Status
+from orders.codes import CALLBACK_STATE_WORDS, CallbackState, ErrorCode, Status
 from orders.errors import ProcessingError, ServiceError
 from orders.finals import final_image_url
 from orders.lookups import order_by_ticket
@@ -66,10 +68,10 @@ def attempt(order_id: int) -> Outcome:
     # One id per order and announced status: a retry is the same message, so receivers can de-duplicate.
     headers = signed_headers(secret, f"msg_{order.ticket}_{order.status}", body)
     started = time.perf_counter()
-    http_status, error = _post(order.callback_url, body, headers)
+    http_status, error, detail = _post(order.callback_url, body, headers)
     outcome = _judge(http_status, error)
     db.session.add(CallbackAttempt(order_id=order.id, url=order.callback_url, status_id=order.status,
-                                   http_status=http_status, error=error, ok=outcome.ok,
+                                   http_status=http_status, error=error, error_detail=detail, ok=outcome.ok,
                                    duration_ms=(time.perf_counter() - started) * 1000))
     order.callback_state = (CallbackState.DELIVERED if outcome.ok
                             else CallbackState.GONE if http_status == 410 else CallbackState.PENDING)
@@ -89,6 +91,14 @@ def attempts_of(ticket: str) -> list[CallbackAttempt]:
     order = order_by_ticket(ticket)
     return list(db.session.scalars(select(CallbackAttempt).where(CallbackAttempt.order_id == order.id)
                                    .order_by(CallbackAttempt.id)))
+
+
+def state_of(ticket: str) -> str:
+    """Where an order's callback stands, in words for operators."""
+    order = order_by_ticket(ticket)
+    if not order.callback_url:
+        return "none (the order has no callback URL)"
+    return CALLBACK_STATE_WORDS[order.callback_state] if order.callback_state else "not sent yet (order not finished)"
 
 
 def resend(ticket: str) -> None:
@@ -113,22 +123,61 @@ def queue_for(order_id: int) -> None:
     enqueue_soon(enqueue_callback, order_id)
 
 
-def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str | None]:
+def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str | None, str | None]:
+    """(HTTP status, short reason, detail): the status when an answer came, else why not."""
     allow_private = current_app.config["FETCH_ALLOW_PRIVATE_NETWORKS"]
     timeout = current_app.config["CALLBACK_TIMEOUT_SECONDS"]
     try:
         fetcher.vet_url(url, allow_private)
         with fetcher.make_session(allow_private) as session:
-            response = session.post(url, data=body.encode(), headers=headers, timeout=(5, timeout),
+            response = session.post(url, data=body.encode(), headers=headers, timeout=(CONNECT_TIMEOUT, timeout),
                                     allow_redirects=False, stream=True)
             response.close()  # the answer's body is of no interest, and may be large
-            return response.status_code, None
+            return response.status_code, None, None
     except ProcessingError as exc:
-        return None, f"{exc.reason.value}: {exc.message}"
-    except requests.Timeout:
-        return None, f"no answer within {timeout} s"
+        return None, f"{exc.reason.value}: {exc.message}", None
     except requests.RequestException as exc:
-        return None, f"{type(exc).__name__}: {str(exc)[:300]}"
+        return None, failure_reason(exc, timeout), f"{type(exc).__name__}: {exc}"[:2000]
+
+
+CONNECT_TIMEOUT = 5  # seconds to connect to the receiver
+
+
+def failure_reason(exc: requests.RequestException, read_timeout: int) -> str:
+    """A few words on why a POST got no answer; the exception's own text is long and varies by version."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"no connection within {CONNECT_TIMEOUT} s"
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {read_timeout} s"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed"
+    cause = _root_os_error(exc)
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, http.client.RemoteDisconnected):  # a ConnectionResetError too: first
+        return "connection closed without an answer"
+    if isinstance(cause, ConnectionResetError):
+        return "connection reset"
+    if isinstance(cause, socket.gaierror):
+        return "host name not found"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__
+
+
+def _root_os_error(exc: BaseException) -> BaseException | None:
+    """The OSError under requests' and urllib3's wrappers (args, reason, __cause__, __context__)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, OSError) and not isinstance(item, requests.RequestException):
+            return item
+        todo.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+    return None
 
 
 def _judge(http_status: int | None, error: str | None) -> Outcome:

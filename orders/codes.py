@@ -42,6 +42,14 @@ class CallbackState(enum.StrEnum):
     GONE = "gone"  # the receiver answered 410: never again
 
 
+CALLBACK_STATE_WORDS = {
+    CallbackState.PENDING: "pending (queued, or waiting for its next retry)",
+    CallbackState.DELIVERED: "delivered (the receiver answered 2xx)",
+    CallbackState.FAILED: "failed (every retry spent; resend-callback sends it again)",
+    CallbackState.GONE: "gone (the receiver answered 410 Gone; no more retries)",
+}
+
+
 _STATUS_NAMES = {
     Status.RECEIVED: "Received",
     Status.SEGMENTING: "Segmenting",

@@ -215,6 +215,7 @@ class CallbackAttempt(db.Model):
     url: Mapped[str] = mapped_column(Text)
     status_id: Mapped[int]  # the order status the callback announced
     http_status: Mapped[int | None]
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # a short reason: "connection refused"
+    error_detail: Mapped[str | None] = mapped_column(Text)  # what the HTTP client said, for operators
     duration_ms: Mapped[float]
     ok: Mapped[bool]

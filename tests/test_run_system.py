@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,30 +53,64 @@ def _wait_for(predicate, timeout: float = 30.0):
     raise AssertionError("timed out")
 
 
+def _seeded(env) -> tuple[str, str]:
+    _flask(env, "init-db")
+    seeded = _flask(env, "seed-demo").splitlines()
+    return seeded[0].split()[-1], seeded[-1].split()[-1]
+
+
+def _order_reaches_review(base: str, email: str, api_key: str, image_url: str) -> None:
+    answer = requests.post(f"{base}/REST.svc/Image/", timeout=5, headers={"Accept": "application/json"},
+                           json={"ContactEmail": email, "ContactAPIkey": api_key, "ImageURL": image_url})
+    ticket = answer.json()["IMAGETICKET"]
+
+    def reviewed():
+        status = requests.get(f"{base}/REST.svc/Image/Status/{ticket}/", timeout=2,
+                              params={"ContactEmail": email, "ContactAPIkey": api_key},
+                              headers={"Accept": "application/json"}).json()
+        return status["IMAGESTATUS"]["STATUSID"] == 40
+
+    _wait_for(reviewed, 60)
+
+
 def test_make_run_serves_the_api_with_the_demo_credentials_and_stops_cleanly(system_env, image_server):
-    _flask(system_env, "init-db")
-    seeded = _flask(system_env, "seed-demo").splitlines()
-    email, api_key = seeded[0].split()[-1], seeded[-1].split()[-1]
+    email, api_key = _seeded(system_env)
     base = f"http://127.0.0.1:{system_env['PORT']}"
     launcher = subprocess.Popen([str(BIN / "python"), "scripts/run.py"], cwd=ROOT, env=system_env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: requests.get(f"{base}/developer/", timeout=2).ok)
-        image = image_server.serve_bytes("/a.png", encode("PNG", (32, 32)), "image/png")
-        answer = requests.post(f"{base}/REST.svc/Image/", timeout=5, headers={"Accept": "application/json"},
-                               json={"ContactEmail": email, "ContactAPIkey": api_key, "ImageURL": image})
-        ticket = answer.json()["IMAGETICKET"]
-
-        def reviewed():
-            status = requests.get(f"{base}/REST.svc/Image/Status/{ticket}/", timeout=2,
-                                  params={"ContactEmail": email, "ContactAPIkey": api_key},
-                                  headers={"Accept": "application/json"}).json()
-            return status["IMAGESTATUS"]["STATUSID"] == 40
-
-        _wait_for(reviewed)
+        _order_reaches_review(base, email, api_key,
+                              image_server.serve_bytes("/a.png", encode("PNG", (32, 32)), "image/png"))
     finally:
         launcher.send_signal(signal.SIGINT)
         code = launcher.wait(timeout=60)
     assert code == 0
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{base}/developer/", timeout=2)
+
+
+def test_make_run_starts_a_killed_worker_again_and_orders_still_reach_review(system_env, image_server):
+    email, api_key = _seeded(system_env)
+    base = f"http://127.0.0.1:{system_env['PORT']}"
+    launcher = subprocess.Popen([str(BIN / "python"), "scripts/run.py"], cwd=ROOT, env=system_env,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(launcher.stdout), daemon=True).start()
+
+    def worker_pids() -> list[int]:
+        return [int(m.group(1)) for line in list(lines) if (m := re.match(r"worker started \(pid (\d+)\)", line))]
+
+    try:
+        _wait_for(lambda: requests.get(f"{base}/developer/", timeout=2).ok)
+        first = _wait_for(worker_pids)[0]
+        os.kill(first, signal.SIGKILL)
+        replacement = _wait_for(lambda: worker_pids()[1:], 30)[0]
+        assert replacement != first and launcher.poll() is None
+        _order_reaches_review(base, email, api_key,
+                              image_server.serve_bytes("/b.png", encode("PNG", (32, 32)), "image/png"))
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        code = launcher.wait(timeout=60)
+    assert code == 0
+    assert any("worker" in line and "exited with signal 9" in line for line in lines)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.api import post_image, ticket_of
 from tests.support.pictures import encode
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -60,15 +61,6 @@ def _order_state(app, ticket):
         return state
 
 
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.real_model
 def test_order_of_a_killed_worker_reaches_review_after_a_replacement_starts(app, client, customer, template_id,
                                                                            image_server, worker_env):
@@ -81,7 +73,7 @@ def test_order_of_a_killed_worker_reaches_review_after_a_replacement_starts(app,
     try:
         order_id = _order_state(app, ticket)[3]
         running = lambda: get_redis(worker_env["REDIS_URL"]).exists(heartbeat_key(f"segment-{order_id}"))  # noqa: E731
-        assert _wait(running, 120), "the first worker never started the draft"
+        assert wait_until(running, 120), "the first worker never started the draft"
         time.sleep(0.5)  # inside the model run
     finally:
         os.killpg(first.pid, signal.SIGKILL)
@@ -91,7 +83,7 @@ def test_order_of_a_killed_worker_reaches_review_after_a_replacement_starts(app,
     started = time.monotonic()
     replacement = _start_worker(worker_env, "replacement")
     try:
-        assert _wait(lambda: _order_state(app, ticket)[0] == 40, 120)
+        assert wait_until(lambda: _order_state(app, ticket)[0] == 40, 120)
         recovered_in = time.monotonic() - started
     finally:
         replacement.send_signal(signal.SIGTERM)

@@ -4,16 +4,24 @@ A worker process never forks: it is a SimpleWorker (jobs run in the process
 itself), and RQ's scheduler and our sweep run as threads rather than RQ's
 forked scheduler process. So the ONNX session is loaded once per process and
 nothing is ever forked after it exists.
+
+A worker process outlives any Redis outage: RQ's work loop quits when Redis
+fails under a running job (finishing the job needs Redis), so run_worker waits
+for Redis with backoff and starts the loop again in the same process, model
+and all. The interrupted job's order is in the database; the sweep moves it on.
 """
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from types import FrameType
 
 from flask import Flask, current_app
-from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
@@ -26,14 +34,25 @@ from workers.sweep import heartbeat_key, sweep
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK = "clip:sweep-lock"
-SCHEDULER_LOCK_RETRY = 15  # seconds between tries for scheduler locks another worker holds
+SCHEDULER_LOCK_RETRY = 5  # seconds between tries for scheduler locks another worker holds
+REDIS_FAULTS = (RedisConnectionError, RedisTimeoutError)
+# RQ keeps a worker's key worker_ttl + 60 s after its last heartbeat: a killed worker leaves
+# `rq info` within 90 s instead of RQ's default 8 minutes (the job beat refreshes it during long jobs).
+WORKER_TTL = 30
+MAX_REDIS_WAIT = 10  # seconds: the longest gap between two tries to reach Redis again
 
 
 class AppWorker(SimpleWorker):
+    stopping = False  # a stop was asked for (SIGTERM, Ctrl-C), as opposed to a loop that Redis broke
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+        super().request_stop(signum, frame)
+
     def execute_job(self, job: Job, queue: Queue) -> None:
         stop = threading.Event()
         ttl = current_app.config["JOB_HEARTBEAT_SECONDS"]
-        beat = threading.Thread(target=_beat, args=(self.connection, heartbeat_key(job.id), ttl, stop), daemon=True)
+        beat = threading.Thread(target=_beat, args=(self, heartbeat_key(job.id), ttl, stop), daemon=True)
         beat.start()
         try:
             super().execute_job(job, queue)
@@ -47,20 +66,76 @@ class AppWorker(SimpleWorker):
 def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, name: str | None = None) -> bool:
     """Work the queues until stopped (or, with burst, until they are empty)."""
     with app.app_context():
-        worker = AppWorker(
-            [queue(n) for n in queue_names],
-            connection=get_redis(),
-            name=name,
-            maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
-        )
         if "segment" in queue_names:
             from workers.model import segmenter
 
             segmenter()  # a missing or corrupt model stops the worker here, not every job
-        if not burst:
-            _forever("scheduler", _scheduler_loop(app, queue_names))
-            _forever("sweeper", lambda: _sweep_loop(app))
-        return worker.work(burst=burst, logging_level="INFO")
+        scheduler = None if burst else RQScheduler(list(queue_names), connection=get_redis(), interval=1)
+        stopped = threading.Event()
+        if scheduler is not None:
+            scheduling = _forever("scheduler", _scheduler_step(scheduler), stopped)
+            _forever("sweeper", lambda: _sweep_loop(app), stopped)
+        while True:
+            worker = AppWorker(
+                [queue(n) for n in queue_names],
+                connection=get_redis(),
+                name=name,
+                maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
+                worker_ttl=WORKER_TTL,
+            )
+            try:
+                worked = worker.work(burst=burst, logging_level="INFO")
+            except REDIS_FAULTS:
+                log.warning("worker %s: Redis failed under the work loop", worker.name, exc_info=True)
+                worked = False
+            if burst or worker.stopping:
+                if scheduler is not None:
+                    stopped.set()
+                    scheduling.join(timeout=5)  # so it cannot take a lock again after the release
+                    _hand_over(scheduler)
+                return worked
+            log.warning("worker %s: lost Redis; working again as soon as it answers", worker.name)
+            _wait_for_redis()
+            _bury(worker)
+
+
+def _wait_for_redis() -> None:
+    """Ping Redis with growing gaps (1 s doubling to MAX_REDIS_WAIT) until it answers.
+
+    Nothing runs meanwhile, so a stop signal simply ends the process.
+    """
+    def leave(_signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGINT, leave)
+    gap = 1.0
+    while True:
+        try:
+            get_redis().ping()
+            log.warning("Redis answers again")
+            return
+        except REDIS_FAULTS:
+            time.sleep(gap)
+            gap = min(gap * 2, MAX_REDIS_WAIT)
+
+
+def _bury(worker: AppWorker) -> None:
+    """Register the broken loop's death (Redis was down when it ended), so it is not listed as a live worker."""
+    try:
+        worker.register_death()
+        worker.unsubscribe()
+    except REDIS_FAULTS:
+        log.warning("could not unregister worker %s", worker.name, exc_info=True)
+
+
+def _hand_over(scheduler: RQScheduler) -> None:
+    """On a clean stop, free the scheduler locks at once: another worker's scheduler takes them
+    within SCHEDULER_LOCK_RETRY instead of when they expire (a minute after a killed worker's)."""
+    try:
+        scheduler.release_locks()
+    except REDIS_FAULTS:
+        log.warning("could not release the scheduler locks; they expire within %d s", scheduler.interval + 60)
 
 
 def sweep_once(app: Flask) -> int | None:
@@ -75,26 +150,37 @@ def sweep_once(app: Flask) -> int | None:
             db.session.remove()
 
 
-def _beat(redis: Redis, key: str, ttl: int, stop: threading.Event) -> None:
-    """Keep the job's heartbeat key alive while it runs; the sweep reads it."""
+def _beat(worker: AppWorker, key: str, ttl: int, stop: threading.Event) -> None:
+    """Keep the job's heartbeat key (the sweep reads it) and the worker's own key alive while it runs.
+
+    Through a Redis outage it keeps trying: were it to stop, the sweep would
+    take the still-running job for dead once Redis is back and run it twice.
+    """
+    failing = False
+    while True:
+        try:
+            worker.connection.set(key, "1", ex=ttl)
+            worker.heartbeat()
+            failing = False
+        except REDIS_FAULTS:
+            if not failing:
+                log.warning("job heartbeat failed; trying again every %.0f s", ttl / 3, exc_info=True)
+            failing = True
+        if stop.wait(ttl / 3):
+            break
     try:
-        while True:
-            redis.set(key, "1", ex=ttl)
-            if stop.wait(ttl / 3):
-                break
-        redis.delete(key)
-    except Exception:  # noqa: BLE001 - a lost beat only makes the sweep re-run an idempotent job
-        log.warning("job heartbeat failed", exc_info=True)
+        worker.connection.delete(key)
+    except REDIS_FAULTS:
+        log.warning("could not clear the heartbeat of a finished job; it expires in %d s", ttl)
 
 
-def _scheduler_loop(app: Flask, queue_names: Sequence[str]) -> Callable[[], None]:
+def _scheduler_step(scheduler: RQScheduler) -> Callable[[], None]:
     """RQ's scheduler (delayed retries) as a thread: its own loop, but locks retried often.
 
     RQ would retry locks held by a dead worker's scheduler only on a maintenance
-    pass; here a replacement takes over as soon as the dead one's lock expires.
+    pass; here a replacement takes over within SCHEDULER_LOCK_RETRY of the dead
+    one's lock expiring (RQ lets it live a minute after its last heartbeat).
     """
-    with app.app_context():
-        scheduler = RQScheduler(list(queue_names), connection=get_redis(), interval=1)
     last_try = 0.0
 
     def step() -> None:
@@ -115,13 +201,18 @@ def _sweep_loop(app: Flask) -> None:
     time.sleep(app.config["SWEEP_INTERVAL"])
 
 
-def _forever(name: str, step: Callable[[], None]) -> None:
+def _forever(name: str, step: Callable[[], None], stopped: threading.Event) -> threading.Thread:
     def loop() -> None:
-        while True:
+        while not stopped.is_set():
             try:
                 step()
+            except REDIS_FAULTS as exc:
+                log.warning("%s: Redis unreachable (%s); next round in 5 s", name, exc)
+                time.sleep(5)
             except Exception:  # noqa: BLE001 - one failed round must not stop the next
                 log.exception("%s round failed", name)
                 time.sleep(5)
 
-    threading.Thread(target=loop, name=name, daemon=True).start()
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    thread.start()
+    return thread
