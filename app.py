@@ -117,6 +117,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from infrastructure.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from infrastructure.database import ride_out_restarts
+
+    with app.app_context():
+        ride_out_restarts(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -237,6 +237,39 @@ def run_scheduled(app):
 
 
 @pytest.fixture
+def start_worker(app, backend, tmp_path):
+    """Start `flask worker` processes on the app's database and files, against a Redis URL of the test's
+    choosing; returns start(redis_url) -> (process, log file). Every one is stopped at the end."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    if backend.name != "embedded":
+        pytest.skip("one backend is enough for a test of processes")
+    env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], STORAGE_DIR=app.config["STORAGE_DIR"],
+               MODEL_DIR=app.config["MODEL_DIR"], SEGMENTATION_MODEL=app.config["SEGMENTATION_MODEL"],
+               FETCH_ALLOW_PRIVATE_NETWORKS="1", SWEEP_INTERVAL="2", SWEEP_GRACE_SECONDS="0",
+               JOB_HEARTBEAT_SECONDS="6")
+    started = []
+
+    def start(redis_url: str, **settings: str):
+        log = tmp_path / f"worker-{len(started)}.log"
+        process = subprocess.Popen([str(Path(sys.executable).parent / "flask"), "--app", "app", "worker"],
+                                   cwd=Path(__file__).resolve().parents[1],
+                                   env={**env, "REDIS_URL": redis_url, **settings}, stdout=log.open("w"),
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        started.append(process)
+        return process, log
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
+
+
+@pytest.fixture
 def own_redis(tmp_path):
     """A Redis server this test alone uses, to SIGKILL and restart (tests.support.redis_server)."""
     from tests.support.redis_server import RedisServer

@@ -5,6 +5,8 @@ client connection (pg_terminate_backend), so every pooled connection is dead.
 """
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests.support import backends
@@ -21,6 +23,36 @@ def postgres(backend):
 def test_the_first_request_after_a_database_restart_is_answered(app, postgres, client, customer, template_id):
     assert post_image(client, customer, templateId=template_id).status_code == 200  # the pool holds connections
     assert backends.drop_database_connections() >= 1
+
+    answer = post_image(client, customer, templateId=template_id)
+    assert answer.status_code == 200
+    ticket_of(answer)
+
+
+@pytest.fixture
+def app_behind_proxy(app, postgres, tmp_path, app_model_dir):
+    """The app reaching PostgreSQL through a TCP proxy the test can take down: (app, proxy)."""
+    from app import create_app
+    from tests.support.tcp_proxy import TcpProxy
+
+    proxy = TcpProxy(("127.0.0.1", 5432))
+    proxy.up()
+    url = app.config["DATABASE_URL"].replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    behind = create_app({**app.config, "DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url})
+    yield behind, proxy
+    proxy.down()
+    with behind.app_context():
+        from infrastructure.extensions import db
+
+        db.engine.dispose()
+
+
+def test_a_request_arriving_while_the_database_restarts_waits_for_it(app_behind_proxy, customer, template_id):
+    behind, proxy = app_behind_proxy
+    client = behind.test_client()
+    assert post_image(client, customer, templateId=template_id).status_code == 200
+    proxy.down()  # the server is gone: pooled connections cut, new ones refused
+    threading.Timer(1.0, proxy.up).start()  # and back a second later
 
     answer = post_image(client, customer, templateId=template_id)
     assert answer.status_code == 200

@@ -6,53 +6,14 @@ restarts from its append-only file.
 """
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import pytest
 import redis
 from rq import Worker
 
 from tests.support.api import post_image, status_of, ticket_of
 from tests.support.pictures import encode
 from tests.support.waiting import wait_until
-
-ROOT = Path(__file__).resolve().parents[1]
-FLASK = str(Path(sys.executable).parent / "flask")
-
-
-@pytest.fixture
-def worker_env(app, backend):
-    if backend.name != "embedded":
-        pytest.skip("one backend is enough for a test of processes")
-    return dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], STORAGE_DIR=app.config["STORAGE_DIR"],
-                MODEL_DIR=app.config["MODEL_DIR"], SEGMENTATION_MODEL=app.config["SEGMENTATION_MODEL"],
-                FETCH_ALLOW_PRIVATE_NETWORKS="1", SWEEP_INTERVAL="2", SWEEP_GRACE_SECONDS="0",
-                JOB_HEARTBEAT_SECONDS="6")
-
-
-@pytest.fixture
-def start_worker(worker_env, tmp_path):
-    """Start `flask worker` against a Redis URL; yields (process, log file). Stopped at the end."""
-    started = []
-
-    def start(redis_url: str):
-        log = tmp_path / f"worker-{len(started)}.log"
-        process = subprocess.Popen([FLASK, "--app", "app", "worker"], cwd=ROOT,
-                                   env={**worker_env, "REDIS_URL": redis_url}, stdout=log.open("w"),
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-        started.append(process)
-        return process, log
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=60)
 
 
 def _status(client, customer, ticket) -> str:

@@ -26,6 +26,7 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
 from rq.scheduler import RQScheduler
+from rq.scripts import release_lock
 
 from infrastructure.extensions import db
 from infrastructure.queues import queue
@@ -35,6 +36,7 @@ from workers.sweep import heartbeat_key, sweep
 log = logging.getLogger(__name__)
 SWEEP_LOCK = "clip:sweep-lock"
 SCHEDULER_LOCK_RETRY = 5  # seconds between tries for scheduler locks another worker holds
+SCHEDULER_ALIVE_SECONDS = 5  # a scheduler that has not said so for this long is taken as dead
 REDIS_FAULTS = (RedisConnectionError, RedisTimeoutError)
 # RQ keeps a worker's key worker_ttl + 60 s after its last heartbeat: a killed worker leaves
 # `rq info` within 90 s instead of RQ's default 8 minutes (the job beat refreshes it during long jobs).
@@ -73,7 +75,7 @@ def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, n
         scheduler = None if burst else RQScheduler(list(queue_names), connection=get_redis(), interval=1)
         stopped = threading.Event()
         if scheduler is not None:
-            scheduling = _forever("scheduler", _scheduler_step(scheduler), stopped)
+            scheduling = _forever("scheduler", _scheduler_step(scheduler, queue_names), stopped)
             _forever("sweeper", lambda: _sweep_loop(app), stopped)
         while True:
             worker = AppWorker(
@@ -131,7 +133,7 @@ def _bury(worker: AppWorker) -> None:
 
 def _hand_over(scheduler: RQScheduler) -> None:
     """On a clean stop, free the scheduler locks at once: another worker's scheduler takes them
-    within SCHEDULER_LOCK_RETRY instead of when they expire (a minute after a killed worker's)."""
+    within SCHEDULER_LOCK_RETRY."""
     try:
         scheduler.release_locks()
     except REDIS_FAULTS:
@@ -174,18 +176,22 @@ def _beat(worker: AppWorker, key: str, ttl: int, stop: threading.Event) -> None:
         log.warning("could not clear the heartbeat of a finished job; it expires in %d s", ttl)
 
 
-def _scheduler_step(scheduler: RQScheduler) -> Callable[[], None]:
-    """RQ's scheduler (delayed retries) as a thread: its own loop, but locks retried often.
+def _scheduler_step(scheduler: RQScheduler, queue_names: Sequence[str]) -> Callable[[], None]:
+    """RQ's scheduler (delayed retries) as a thread: its own loop, but locks taken over quickly.
 
-    RQ would retry locks held by a dead worker's scheduler only on a maintenance
-    pass; here a replacement takes over within SCHEDULER_LOCK_RETRY of the dead
-    one's lock expiring (RQ lets it live a minute after its last heartbeat).
+    RQ lets a scheduler's lock live a minute after its last heartbeat, so a
+    killed worker would hold back every scheduled retry that long. Each
+    scheduler here also keeps a short "alive" key; a lock whose holder's key
+    has expired is freed and taken, within about SCHEDULER_ALIVE_SECONDS +
+    SCHEDULER_LOCK_RETRY of the kill.
     """
     last_try = 0.0
 
     def step() -> None:
         nonlocal last_try
+        scheduler.connection.set(scheduler_alive_key(scheduler.name), "1", ex=SCHEDULER_ALIVE_SECONDS)
         if time.monotonic() - last_try >= SCHEDULER_LOCK_RETRY:
+            _free_locks_of_dead_schedulers(scheduler, queue_names)
             scheduler.acquire_locks()
             last_try = time.monotonic()
         if scheduler.acquired_locks:
@@ -194,6 +200,21 @@ def _scheduler_step(scheduler: RQScheduler) -> Callable[[], None]:
         time.sleep(scheduler.interval)
 
     return step
+
+
+def scheduler_alive_key(name: str) -> str:
+    return f"clip:scheduler-alive:{name}"
+
+
+def _free_locks_of_dead_schedulers(scheduler: RQScheduler, queue_names: Sequence[str]) -> None:
+    redis = scheduler.connection
+    for name in queue_names:
+        lock = RQScheduler.get_locking_key(name)
+        holder = redis.get(lock)
+        if holder is None or holder.decode() == scheduler.name:
+            continue
+        if not redis.exists(scheduler_alive_key(holder.decode())) and release_lock(redis, lock, holder.decode()):
+            log.warning("scheduler %s is gone; taking over the scheduled jobs of queue %s", holder.decode(), name)
 
 
 def _sweep_loop(app: Flask) -> None:
