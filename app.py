@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,32 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
 
 
 def _instance_secret(instance: Path) -> str:
-    """A stable random key, so sessions survive a restart without any set-up."""
+    """A stable random key, so sessions survive a restart without any set-up.
+
+    Created 0600 in one step (never readable by others, not even briefly), and
+    exclusively: of web processes starting at once, one writes the key and the
+    others read that one, so they all sign sessions alike.
+    """
     path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret(path)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32))
+        out.flush()
+        os.fsync(out.fileno())
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    # The winner of the O_EXCL race may not have written yet: a moment, not a different key.
+    for _ in range(50):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty; delete it to have a new key made")
 
 
 def _derive(config: dict[str, Any], instance: Path) -> None:
@@ -150,6 +171,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import soap
 
     soap.mount(app)
+    from infrastructure.headers import with_security_headers
+
+    app.wsgi_app = with_security_headers(app.wsgi_app)  # type: ignore[method-assign]
     _trust_proxies(app)
     return app
 

@@ -1,6 +1,8 @@
 """JSON endpoints the dashboard's scripts call. Every POST carries the CSRF token in X-CSRFToken."""
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
 
@@ -55,7 +57,7 @@ def save_mask(ticket: str) -> Response:
 @bp.post("/orders/<ticket>/region")
 def region(ticket: str) -> Response:
     box = _body().get("box")
-    if not isinstance(box, list) or len(box) != 4 or not all(isinstance(v, (int, float)) for v in box):
+    if not isinstance(box, list) or len(box) != 4 or not all(_finite(v) for v in box):
         return _bad("box must be [x0, y0, x1, y1] in image pixels")
     return jsonify(job=review.request_region(current_user, ticket, tuple(int(v) for v in box)))
 
@@ -96,3 +98,8 @@ def _bad(message: str) -> Response:
     response = jsonify(error="invalidParameter", message=message)
     response.status_code = 400
     return response
+
+
+def _finite(value: object) -> bool:
+    """A JSON number that int() can take: JSON's Infinity and NaN, and true/false, are not."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

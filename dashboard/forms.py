@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from orders.checks import ascii_digits
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.review import QueueFilter
@@ -37,10 +38,10 @@ def option_lines(text: str) -> dict[str, str]:
 
 
 def whole_number(name: str, value: str | None) -> int:
-    try:
-        return int((value or "").strip())
-    except ValueError:
-        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a whole number") from None
+    text = (value or "").strip()
+    if not ascii_digits(text.removeprefix("-")):
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a whole number")
+    return int(text)
 
 
 def fraction(value: str | None, default: float) -> float:
@@ -53,4 +54,4 @@ def fraction(value: str | None, default: float) -> float:
 
 def _positive_int(value: object) -> int | None:
     text = str(value or "")
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    return int(text) if ascii_digits(text) and int(text) > 0 else None

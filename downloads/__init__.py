@@ -20,5 +20,12 @@ def final_file(token: str, name: str) -> ResponseReturnValue:
     path = storage.absolute(relpath)
     if not path.exists():
         abort(410)  # past FINAL_RETENTION_DAYS
-    return send_file(path, mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
-                     as_attachment=False, download_name=name, conditional=True, etag=True, max_age=3600)
+    response = send_file(path, mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                         as_attachment=False, download_name=name, conditional=True, etag=True, max_age=3600)
+    # A final is shown inline on this origin, the dashboard's: an SVG clipping path must not run
+    # script or load anything here.
+    response.headers["Content-Security-Policy"] = FILES_POLICY
+    return response
+
+
+FILES_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"

@@ -10,6 +10,11 @@ from orders.codes import ErrorCode
 from orders.errors import ServiceError
 
 
+def ascii_digits(value: str) -> bool:
+    """Only "0" to "9": str.isdigit also takes "²" (which int() refuses) and "٣" (which it reads)."""
+    return value.isascii() and value.isdigit()
+
+
 def required(name: str, value: str | None) -> str:
     """The value without surrounding spaces; missingParameter when that leaves nothing."""
     value = (value or "").strip()

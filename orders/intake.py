@@ -19,7 +19,7 @@ from infrastructure import credentials
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_fetch, enqueue_soon
 from orders import lifecycle
-from orders.checks import required
+from orders.checks import ascii_digits, required
 from orders.codes import ErrorCode, Status
 from orders.errors import ServiceError
 from orders.finals import final_image_url
@@ -209,7 +209,7 @@ def _template_for(template_id: str, customer: Row) -> Row:
     """The template an order uses: the one named, else the customer's default, else the first active one."""
     template_id = (template_id or "").strip()
     if template_id:
-        if not template_id.isdigit() or len(template_id) > 12:
+        if not ascii_digits(template_id) or len(template_id) > 12:
             raise ServiceError(ErrorCode.INVALID_PARAMETER, f"templateId must be a number, not {template_id!r}")
         return _active_template_row(int(template_id))
     if customer.default_template_id is not None:
@@ -255,7 +255,7 @@ def _delivery_hours(requested: str, template_hours: int) -> int:
     requested = (requested or "").strip()
     if not requested:
         return template_hours
-    if not requested.isdigit() or not MIN_DELIVERY_HOURS <= int(requested) <= MAX_DELIVERY_HOURS:
+    if not ascii_digits(requested) or not MIN_DELIVERY_HOURS <= int(requested) <= MAX_DELIVERY_HOURS:
         raise ServiceError(
             ErrorCode.INVALID_PARAMETER,
             f"ImageRequestedDeliveryTimeInHours must be a whole number "

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from infrastructure.extensions import db
+from orders.checks import ascii_digits
 from orders.codes import ErrorCode, Role
 from orders.errors import ServiceError
 from orders.models import Operator, utcnow
@@ -69,7 +70,7 @@ def operator_for_session(session_id: str) -> Operator | None:
     session of that account at its next request.
     """
     operator_id, _, stamp = session_id.partition(":")
-    if not operator_id.isdigit():
+    if not ascii_digits(operator_id):
         return None
     operator = db.session.get(Operator, int(operator_id))
     if operator is None or not operator.active or not hmac.compare_digest(stamp, operator.password_stamp):
