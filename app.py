@@ -45,7 +45,11 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "CALLBACK_TIMEOUT_SECONDS": (15, int, "A callback succeeds on any 2xx answered within this many seconds"),
     "FINAL_RETENTION_DAYS": (30, int, "Days finished images stay downloadable "
                                       "(flask cleanup-finals deletes older ones)"),
-    "RATE_LIMIT": ("600/minute", str, "API calls allowed per API key"),
+    "RATE_LIMIT": ("600/minute", str, "API calls allowed per account, all operations and both protocols"),
+    "RATE_LIMIT_PER_ADDRESS": ("3000/minute", str, "API calls allowed per client address, counted before "
+                                                   "the body is read"),
+    "SIGN_IN_FAILURE_LIMIT": ("20/minute", str, "Failed API sign-ins allowed per client address and, apart, "
+                                                "per e-mail; more answer 429"),
     "PROXY_COUNT": (0, int, "Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust; "
                             "0 = none"),
     "SEGMENTATION_MODEL": (DEFAULT_MODEL, str, "Segmentation model name (see flask fetch-model)"),
@@ -149,12 +153,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     import dashboard
     import downloads
-    from infrastructure.extensions import API_KEY_READER
-    from rest import api, developer, formats
+    from rest import api, developer
 
     app.register_blueprint(api.bp)
-    app.extensions[API_KEY_READER] = lambda: formats.request_param("ContactAPIkey")
-    # API calls are counted by infrastructure.ratelimit, one bucket per key shared with SOAP;
+    # API calls are counted by infrastructure.ratelimit, in buckets shared with SOAP;
     # the limiter's own per-request pass would only add work to the busiest paths.
     limiter.request_filter(api.counted_elsewhere)
     csrf.exempt(api.bp)  # the API authenticates by key, not cookie; SOAP is mounted outside Flask (WSGI)

@@ -64,6 +64,7 @@ def bench_env(schema: str = SCHEMA) -> dict[str, str]:
         REDIS_URL=REDIS_URL,
         INSTANCE_DIR=instance,
         RATE_LIMIT="100000000/minute",
+        RATE_LIMIT_PER_ADDRESS="100000000/minute",
     )
     subprocess.run([sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True,
                    capture_output=True)

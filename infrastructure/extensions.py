@@ -1,9 +1,7 @@
 """Flask extensions, created unbound here and bound to an app in create_app."""
 from __future__ import annotations
 
-import hashlib
-
-from flask import current_app, request
+from flask import request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -30,28 +28,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-# The protocol that knows where a request carries its API key registers a reader under
-# this name in app.extensions (the REST API does), so this layer never imports it.
-API_KEY_READER = "api_key_reader"
-
-
 def _rate_limit_key() -> str:
-    """Limit per API key; callers without one share a bucket per address.
-
-    The key is hashed so raw API keys never land in Redis.
-    """
-    reader = current_app.extensions.get(API_KEY_READER)
-    return rate_limit_key(reader() if reader else None, request.remote_addr)
-
-
-def rate_limit_key(api_key: str | None, remote_addr: str | None) -> str:
-    """The limiter's bucket name; SOAP uses it too, so both protocols share one bucket per key."""
-    if api_key:
-        return "key:" + hashlib.sha256(api_key.encode()).hexdigest()[:32]
-    return "ip:" + (remote_addr or "unknown")
+    """The dashboard's limits (sign-in) count per client address; the API counts in infrastructure.ratelimit."""
+    return "ip:" + (request.remote_addr or "unknown")
 
 
 limiter = Limiter(key_func=_rate_limit_key)
-
-# One bucket per API key for every API call, REST or SOAP: RATE_LIMIT is per key, not per operation.
-API_RATE_SCOPE = "api"

@@ -132,7 +132,8 @@ ERROR_DESCRIPTIONS = {
     ErrorCode.UNKNOWN_TICKET: "No order of yours has that ticket.",
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: "The body is neither JSON nor an HTML form post.",
     ErrorCode.REQUEST_TOO_LARGE: "The body is larger than MAX_REQUEST_BYTES.",
-    ErrorCode.RATE_LIMITED: "Too many calls with this API key; retry after the Retry-After header's seconds.",
+    ErrorCode.RATE_LIMITED: "Too many calls for this account or from this address, or too many failed sign-ins; "
+                            "retry after the Retry-After header's seconds.",
     ErrorCode.NOT_FOUND: "No such API path.",
     ErrorCode.METHOD_NOT_ALLOWED: "That path does not take this HTTP method.",
     ErrorCode.INTERNAL_ERROR: "An unexpected fault on our side; nothing was half-written. Retry later.",

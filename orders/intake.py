@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Row, and_, bindparam, insert, select
 
-from infrastructure import credentials
+from infrastructure import credentials, ratelimit
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_fetch, enqueue_soon
 from orders import lifecycle
@@ -77,10 +78,29 @@ _INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
 
 
 def authenticate(email: str, api_key: str) -> Row:
-    """The caller's account (a row of _ACCOUNT's columns), or invalidCredentials."""
-    email, api_key = required("ContactEmail", email), required("ContactAPIkey", api_key)
-    account = db.session.execute(_ACCOUNT_BY_EMAIL, {"email": email.lower()}).first()
-    _check_key(account, api_key)
+    """The caller's account (a row of _ACCOUNT's columns), or invalidCredentials / missingParameter."""
+
+    def find() -> Row:
+        checked_email, checked_key = required("ContactEmail", email), required("ContactAPIkey", api_key)
+        account = db.session.execute(_ACCOUNT_BY_EMAIL, {"email": checked_email.lower()}).first()
+        _check_key(account, checked_key)
+        return account
+
+    return _counted_sign_in(email, find)
+
+
+def _counted_sign_in(email: str, find: Callable[[], Row]) -> Row:
+    """Sign in with `find`, counting the call against the account's rate limit.
+
+    A failed sign-in (missing or wrong credentials) is counted for the caller's
+    address and for the e-mail instead; past SIGN_IN_FAILURE_LIMIT it answers 429.
+    """
+    try:
+        account = find()
+    except ServiceError:
+        ratelimit.count_failed_sign_in(email)
+        raise
+    ratelimit.count_account(account.id)
     return account
 
 
@@ -150,7 +170,7 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
 # Built once: constructing the statement cost more than running it.
 _STATUS_QUERY = (
     select(
-        Customer.api_key_hash, Customer.active, Order.ticket, Order.status, Order.final_token,
+        Customer.id, Customer.api_key_hash, Customer.active, Order.ticket, Order.status, Order.final_token,
         Order.final_path, Order.failure_reason, Order.failure_message,
     )
     .outerjoin(Order, and_(Order.customer_id == Customer.id, Order.ticket == bindparam("ticket")))
@@ -160,12 +180,17 @@ _STATUS_QUERY = (
 
 def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
     """The most frequent call of all (customers poll): one query for account and order."""
-    email, api_key = required("ContactEmail", email), required("ContactAPIkey", api_key)
+    def find() -> Row:
+        checked_email, checked_key = required("ContactEmail", email), required("ContactAPIkey", api_key)
+        # One statement, nothing written: autocommit spares the BEGIN and ROLLBACK round trips.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            found = connection.execute(_STATUS_QUERY, {"email": checked_email.lower(),
+                                                       "ticket": ticket.lower()}).first()
+        _check_key(found, checked_key)
+        return found
+
     ticket = required("ImageTicket", ticket)
-    # One statement, nothing written: autocommit spares the BEGIN and ROLLBACK round trips.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(_STATUS_QUERY, {"email": email.lower(), "ticket": ticket.lower()}).first()
-    _check_key(row, api_key)
+    row = _counted_sign_in(email, find)
     if row.ticket is None:
         # Another customer's ticket answers exactly like one that does not exist.
         raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")

@@ -24,7 +24,7 @@ XML_TYPE = "application/xml; charset=utf-8"
 def request_param(name: str) -> str:
     """A parameter from the JSON body, form or query string, matched case-insensitively.
 
-    Returns "" when absent. Never raises: the rate limiter calls it too.
+    Returns "" when absent. A body that cannot be read leaves the query string.
     """
     try:
         params = request_params()
@@ -66,6 +66,8 @@ def _json_object(raw: bytes) -> dict[str, str]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, f"the body is not valid JSON: {exc}") from None
+    except RecursionError:  # [[[[… nested deeper than the parser's stack
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "the JSON body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ServiceError(ErrorCode.INVALID_PARAMETER, "the JSON body must be an object of parameters")
     return {str(k).lower(): _scalar(k, v) for k, v in data.items()}

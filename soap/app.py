@@ -42,10 +42,17 @@ _SERVER_FAULT = (
     b"<soap11env:Fault><faultcode>soap11env:Server</faultcode><faultstring>Internal Error</faultstring>"
     b"</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
 )
+# Answered before the envelope is read, so not as an operation's answer (rateLimited) but as a fault.
+_RATE_LIMITED_FAULT = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<soap11env:Envelope xmlns:soap11env="http://schemas.xmlsoap.org/soap/envelope/"><soap11env:Body>'
+    b"<soap11env:Fault><faultcode>soap11env:Client.RateLimited</faultcode><faultstring>%s</faultstring>"
+    b"</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
+)
 
 
 class FlaskBoundApplication(Application):
-    """Runs every operation inside the Flask app's context, after the rate limit."""
+    """Runs every operation inside the Flask app's context; a ServiceError becomes the operation's answer."""
 
     def __init__(self, flask_app: Flask) -> None:
         super().__init__(
@@ -61,8 +68,6 @@ class FlaskBoundApplication(Application):
     def call_wrapper(self, ctx: Any) -> Any:
         with self.flask_app.app_context():
             try:
-                ratelimit.count_call(getattr(ctx.in_object, "ContactAPIkey", None),
-                                     ctx.transport.req_env.get("REMOTE_ADDR"))
                 return super().call_wrapper(ctx)
             except ServiceError as exc:
                 if isinstance(exc, ratelimit.RateLimited):
@@ -89,12 +94,24 @@ class OrdersWsgiApplication(WsgiApplication):
 
     def __call__(self, req_env: dict, start_response: Callable, wsgi_url: str | None = None) -> Iterable[bytes]:
         try:
+            with self.flask_app.app_context():
+                # Before spyne reads a byte: malformed and DOCTYPE envelopes count too.
+                ratelimit.count_address(req_env.get("REMOTE_ADDR"))
+        except ratelimit.RateLimited as exc:
+            return _fault(start_response, "429 Too Many Requests", _RATE_LIMITED_FAULT % exc.message.encode(),
+                          [("Retry-After", str(exc.retry_after))])
+        try:
             return super().__call__(req_env, start_response, wsgi_url)
         except Exception:  # noqa: BLE001 - answered as a SOAP Server fault, never an HTML page
             log.exception("SOAP request failed outside any operation")
-            headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(_SERVER_FAULT)))]
-            start_response("500 Internal Server Error", headers, sys.exc_info())
-            return [_SERVER_FAULT]
+            return _fault(start_response, "500 Internal Server Error", _SERVER_FAULT, exc_info=sys.exc_info())
+
+
+def _fault(start_response: Callable, status: str, body: bytes, extra: list[tuple[str, str]] | None = None,
+           exc_info: Any = None) -> list[bytes]:
+    headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body))), *(extra or [])]
+    start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+    return [body]
 
 
 def mount(app: Flask) -> None:
