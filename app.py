@@ -55,6 +55,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "SEGMENTATION_MODEL": (DEFAULT_MODEL, str, "Segmentation model name (see flask fetch-model)"),
     "MODEL_DIR": (None, str, "Folder of model files; default the user cache folder (~/.cache/clipping-orders/models)"),
     "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
+    "DASHBOARD_SESSION_HOURS": (12, int, "A dashboard session ends this many hours after sign-in"),
     "REVIEW_LEASE_SECONDS": (600, int, "How long a claimed order stays with its operator without a renewal"),
     "WORKER_MAINTENANCE_INTERVAL": (30, int, "Seconds between a worker's RQ maintenance passes (dead-job cleanup)"),
     "JOB_HEARTBEAT_SECONDS": (10, int, "A running job's heartbeat key lives this long; "

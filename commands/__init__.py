@@ -15,13 +15,16 @@ from commands.orders import (
     resend_callback,
     review,
     rotate_key,
+    rotate_webhook_secret,
     seed_demo,
     set_password,
+    webhook_secret,
 )
 from commands.workers import fetch_model, segment, sweep, worker
 
-COMMANDS = (init_db, seed_demo, create_customer, rotate_key, create_template, worker, sweep, fetch_model, segment,
-            create_operator, set_password, disable_operator, review, callbacks_cmd, resend_callback, cleanup_finals)
+COMMANDS = (init_db, seed_demo, create_customer, rotate_key, webhook_secret, rotate_webhook_secret, create_template,
+            worker, sweep, fetch_model, segment, create_operator, set_password, disable_operator, review,
+            callbacks_cmd, resend_callback, cleanup_finals)
 
 
 def register_cli(app: Flask) -> None:

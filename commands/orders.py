@@ -60,6 +60,21 @@ def rotate_key(email: str) -> None:
     click.echo(f"new API key for {email.lower()} (shown once): {customers.rotate_key(email)}")
 
 
+@click.command("webhook-secret", cls=_ServiceCommand)
+@click.argument("email")
+def webhook_secret(email: str) -> None:
+    """Print the secret a customer's callback receiver verifies signatures with."""
+    click.echo(customers.webhook_secret(email))
+
+
+@click.command("rotate-webhook-secret", cls=_ServiceCommand)
+@click.argument("email")
+def rotate_webhook_secret(email: str) -> None:
+    """Give a customer a new callback signing secret (the old one also signs for 24 h). Prints it last."""
+    click.echo(f"new signing secret for {email.lower()} (the old one also signs for 24 h): "
+               f"{customers.rotate_webhook_secret(email)}")
+
+
 def _options(values: tuple[str, ...]) -> dict[str, str]:
     try:
         return key_value_lines(values)

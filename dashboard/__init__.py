@@ -7,6 +7,8 @@ The JSON endpoints the page scripts call live in `dashboard.api`.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -49,6 +51,10 @@ def _secure_cookies(app: Flask) -> None:
         # The token is bound to the session; a review page stays open all day, so
         # it must not lapse after Flask-WTF's default hour.
         WTF_CSRF_TIME_LIMIT=None,
+        # A session ends DASHBOARD_SESSION_HOURS after sign-in (Flask checks the cookie's
+        # signed time), not 31 days; not refreshed per request, so it is a working day at most.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=app.config["DASHBOARD_SESSION_HOURS"]),
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
 
 

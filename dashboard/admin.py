@@ -72,6 +72,14 @@ def rotate_key(customer_id: int) -> str:
     return render_template("dashboard/admin/api_key.html", customer=found, api_key=api_key, created=False)
 
 
+@bp.post("/customers/<int:customer_id>/rotate-webhook-secret")
+def rotate_webhook_secret(customer_id: int) -> Response:
+    found = customer_service.customer_by_id(customer_id)
+    customer_service.rotate_webhook_secret(found.email)
+    flash("New signing secret. Callbacks carry a signature by the old one too for 24 hours.")
+    return redirect(url_for("dashboard.admin.customer", customer_id=customer_id))
+
+
 # --- templates -------------------------------------------------------------------------
 
 

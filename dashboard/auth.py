@@ -1,4 +1,4 @@
-"""Sign in and out. Wrong passwords lock an account (orders.operators); the limiter also caps tries per address."""
+"""Sign in and out. Failures slow their (name, address) down (orders.operators); the limiter caps tries per address."""
 from __future__ import annotations
 
 from flask import Response, redirect, render_template, request, session, url_for
@@ -7,10 +7,9 @@ from flask_login import current_user, login_user, logout_user
 from dashboard import PREFIX, bp
 from infrastructure.extensions import limiter
 from orders import operators
-from orders.codes import ErrorCode
 from orders.errors import ServiceError
 
-# Per client address, on top of the per-account lock: slows guessing across many names.
+# Per client address, on top of the per-(name, address) delays: slows guessing across many names.
 LOGIN_LIMIT = "10/minute;60/hour"
 
 
@@ -28,17 +27,19 @@ def login():
         return render_template("dashboard/login.html", next=target)
     name = request.form.get("name", "")
     try:
-        operator = operators.login(name, request.form.get("password", ""))
+        operator = operators.login(name, request.form.get("password", ""), request.remote_addr)
     except ServiceError as exc:
-        status = 429 if exc.code is ErrorCode.RATE_LIMITED else 401
-        return render_template("dashboard/login.html", next=target, name=name, error=exc.message), status
+        return render_template("dashboard/login.html", next=target, name=name, error=exc.message), 401
     session.clear()  # nothing from before the sign-in carries over into the operator's session
+    session.permanent = True  # lives DASHBOARD_SESSION_HOURS, see dashboard._secure_cookies
     login_user(operator)
     return redirect(target)
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        operators.end_sessions(current_user)  # a copy of the cookie is worthless from now on
     logout_user()
     session.clear()
     return redirect(url_for("dashboard.login"))

@@ -13,7 +13,7 @@ import http.client
 import socket
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import requests
@@ -28,7 +28,7 @@ from orders.codes import CALLBACK_STATE_WORDS, CallbackState, ErrorCode, Status
 from orders.errors import ProcessingError, ServiceError
 from orders.finals import final_image_url
 from orders.lookups import order_by_ticket
-from orders.models import CallbackAttempt, Customer, Order
+from orders.models import CallbackAttempt, Customer, Order, utcnow
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,28 @@ def payload(order: Order) -> dict[str, str]:
     }
 
 
-def signed_headers(secret: str, message_id: str, body: str) -> dict[str, str]:
+# After a rotation, callbacks carry a signature by the old secret too for this long (Standard
+# Webhooks allows several, space-separated), so a receiver can switch secrets without losing one.
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+def signed_headers(secrets: list[str], message_id: str, body: str) -> dict[str, str]:
     now = datetime.now(UTC)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body),
+        "webhook-signature": " ".join(Webhook(secret).sign(message_id, now, body) for secret in secrets),
         "Content-Type": "application/x-www-form-urlencoded",
     }
+
+
+def signing_secrets(customer_id: int) -> list[str]:
+    """The customer's secret, and within ROTATION_OVERLAP of a rotation the previous one too."""
+    current, previous, rotated_at = db.session.execute(
+        select(Customer.webhook_secret, Customer.previous_webhook_secret, Customer.webhook_secret_rotated_at)
+        .where(Customer.id == customer_id)).one()
+    recent = previous and rotated_at and utcnow() - rotated_at < ROTATION_OVERLAP
+    return [current, previous] if recent else [current]
 
 
 def attempt(order_id: int) -> Outcome:
@@ -63,10 +77,9 @@ def attempt(order_id: int) -> Outcome:
     order = db.session.get(Order, order_id)
     if order is None or not order.callback_url or not Status(order.status).is_final:
         return Outcome(True, False, "nothing to send")
-    secret = db.session.scalar(select(Customer.webhook_secret).where(Customer.id == order.customer_id))
     body = urlencode(payload(order))
     # One id per order and announced status: a retry is the same message, so receivers can de-duplicate.
-    headers = signed_headers(secret, f"msg_{order.ticket}_{order.status}", body)
+    headers = signed_headers(signing_secrets(order.customer_id), f"msg_{order.ticket}_{order.status}", body)
     started = time.perf_counter()
     http_status, error, detail = _post(order.callback_url, body, headers)
     outcome = _judge(http_status, error)

@@ -9,7 +9,7 @@ from infrastructure.extensions import db
 from orders.checks import commit_unique, decimal_of, required
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
-from orders.models import Customer, Order
+from orders.models import Customer, Order, utcnow
 from orders.templates import active_template, create_template
 
 
@@ -41,6 +41,20 @@ def rotate_key(email: str) -> str:
     customer.api_key_hash = credentials.hash_key(api_key)
     db.session.commit()
     return api_key
+
+
+def rotate_webhook_secret(email: str) -> str:
+    """A new callback signing secret; the old one keeps signing too for orders.callbacks.ROTATION_OVERLAP."""
+    customer = _customer_by_email(email)
+    customer.previous_webhook_secret = customer.webhook_secret
+    customer.webhook_secret = credentials.new_webhook_secret()
+    customer.webhook_secret_rotated_at = utcnow()
+    db.session.commit()
+    return customer.webhook_secret
+
+
+def webhook_secret(email: str) -> str:
+    return _customer_by_email(email).webhook_secret
 
 
 def set_customer_active(email: str, active: bool) -> Customer:

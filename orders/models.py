@@ -33,6 +33,10 @@ class Customer(db.Model):
     is_developer: Mapped[bool] = mapped_column(default=False)
     commission_pct: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("10.00"))
     webhook_secret: Mapped[str] = mapped_column(String(64))
+    # The secret before the last rotation: callbacks are signed with both for a while after it
+    # (orders.callbacks.ROTATION_OVERLAP), so receivers can switch without losing one.
+    previous_webhook_secret: Mapped[str | None] = mapped_column(String(64))
+    webhook_secret_rotated_at: Mapped[datetime | None]
     default_template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -161,8 +165,8 @@ class Operator(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="operator")
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Advanced by signing out: every session cookie issued before then stops working.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Flask-Login's user interface.
@@ -178,13 +182,13 @@ class Operator(db.Model):
         return self.role == "admin"
 
     def get_id(self) -> str:
-        # The session names the password too (a digest of its hash), so setting a new
-        # password ends every session signed in with the old one (orders.operators).
+        # The session names the password and the session generation too (a digest of
+        # both), so a new password or a sign-out ends every session issued before it.
         return f"{self.id}:{self.password_stamp}"
 
     @property
     def password_stamp(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:20]
+        return hashlib.sha256(f"{self.password_hash}:{self.session_generation}".encode()).hexdigest()[:20]
 
 
 class ReviewSession(db.Model):

@@ -1,21 +1,19 @@
-"""Operator accounts: creation, passwords, and login with throttling."""
+"""Operator accounts: creation, passwords, and sign-in with growing delays after failures."""
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from infrastructure import throttle
 from infrastructure.extensions import db
 from orders.checks import ascii_digits
 from orders.codes import ErrorCode, Role
 from orders.errors import ServiceError
-from orders.models import Operator, utcnow
+from orders.models import Operator
 
 MIN_PASSWORD = 10
-MAX_FAILURES = 5  # consecutive wrong passwords before the account is locked for a while
-LOCK_TIME = timedelta(minutes=15)
 # Checked against when the name is unknown, so timing does not tell which names exist.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
@@ -36,9 +34,15 @@ def set_password(name: str, password: str) -> Operator:
     """A new password; every session signed in with the old one ends (see operator_for_session)."""
     operator = operator_by_name(name)
     operator.password_hash = _hash(password)
-    operator.failed_logins, operator.locked_until = 0, None
     db.session.commit()
     return operator
+
+
+def end_sessions(operator: Operator) -> None:
+    """Sign the operator out everywhere: every session cookie issued so far stops working."""
+    db.session.execute(db.update(Operator).where(Operator.id == operator.id)
+                       .values(session_generation=Operator.session_generation + 1))
+    db.session.commit()
 
 
 def set_active(name: str, active: bool) -> Operator:
@@ -48,19 +52,26 @@ def set_active(name: str, active: bool) -> Operator:
     return operator
 
 
-def login(name: str, password: str) -> Operator:
-    """The operator, if name and password match an active, unlocked account."""
-    operator = db.session.scalar(select(Operator).where(Operator.name == (name or "").strip()))
-    if operator is not None and operator.locked_until and operator.locked_until > utcnow():
-        raise ServiceError(ErrorCode.RATE_LIMITED, "too many failed logins; try again in a few minutes")
+def login(name: str, password: str, address: str | None) -> Operator:
+    """The operator, if name and password match an active account and this address may try now.
+
+    Unknown name, wrong password, disabled account and a wait after failures all
+    answer the same words, after the same password hash: neither the answer nor
+    its time tells which names exist or which are being held back.
+    """
+    name = (name or "").strip()
+    held_back = throttle.waiting(name, address)
+    operator = db.session.scalar(select(Operator).where(Operator.name == name))
     matches = check_password_hash(operator.password_hash if operator else _DUMMY_HASH, password or "")
-    if operator is None or not matches or not operator.active:
-        if operator is not None and not matches:
-            _count_failure(operator)
-        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, "wrong name or password")
-    operator.failed_logins, operator.locked_until = 0, None
-    db.session.commit()
+    if held_back or operator is None or not matches or not operator.active:
+        if not held_back:  # a try during the wait is refused unread: it must not lengthen the wait
+            throttle.failed(name, address)
+        raise ServiceError(ErrorCode.INVALID_CREDENTIALS, SIGN_IN_REFUSED)
+    throttle.succeeded(name, address)
     return operator
+
+
+SIGN_IN_REFUSED = "wrong name or password (after several wrong tries, wait a little before the next)"
 
 
 def operator_for_session(session_id: str) -> Operator | None:
@@ -87,14 +98,6 @@ def operator_by_name(name: str) -> Operator:
     if operator is None:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, f"no operator is named {name}")
     return operator
-
-
-def _count_failure(operator: Operator) -> None:
-    operator.failed_logins += 1
-    if operator.failed_logins >= MAX_FAILURES:
-        operator.locked_until = utcnow() + LOCK_TIME
-        operator.failed_logins = 0
-    db.session.commit()
 
 
 def _hash(password: str) -> str:

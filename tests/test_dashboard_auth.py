@@ -1,6 +1,9 @@
 """Signing in to the dashboard: sessions, CSRF, cookies, headers, throttling and roles."""
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
 from tests.support.dashboard import PASSWORD, csrf_token, post_form, sign_in
@@ -55,15 +58,39 @@ def test_signing_in_never_redirects_to_another_site(client, make_operator):
     assert response.headers["Location"] == "/dashboard/"
 
 
-def test_five_wrong_passwords_lock_the_account(client, make_operator):
+def _refusal(response) -> tuple[int, str]:
+    return response.status_code, re.search(r'role="alert">([^<]*)<', response.get_data(as_text=True)).group(1)
+
+
+def test_wrong_unknown_and_held_back_sign_ins_answer_alike(client, make_operator):
     make_operator()
-    for _ in range(5):
+    wrong = _refusal(sign_in(client, "olga", "not the password"))
+    unknown = _refusal(sign_in(client, "nobody", "not the password"))
+    for _ in range(4):
         sign_in(client, "olga", "not the password")
 
-    response = sign_in(client, "olga")
+    held_back = _refusal(sign_in(client, "olga"))  # the right password, during the wait
+    assert wrong == unknown == held_back
+    assert wrong[0] == 401
 
-    assert response.status_code == 429
-    assert "too many failed logins" in response.get_data(as_text=True)
+
+def test_after_wrong_tries_the_right_password_works_again_once_the_wait_is_over(client, make_operator):
+    make_operator()
+    for _ in range(3):
+        sign_in(client, "olga", "not the password")  # the third starts a 1 s wait
+
+    assert sign_in(client, "olga").status_code == 401
+    time.sleep(1.2)
+    assert sign_in(client, "olga").status_code == 302
+
+
+def test_failures_from_one_address_never_keep_the_operator_out_from_another(proxied_app, make_operator):
+    make_operator(admin=True)
+    client = proxied_app.test_client()
+    for _ in range(8):
+        sign_in(client, "olga", "not the password", headers={"X-Forwarded-For": "203.0.113.66"})
+
+    assert sign_in(client, "olga", headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 302
 
 
 def test_too_many_sign_in_attempts_from_one_address_are_refused(client):
@@ -148,6 +175,29 @@ def test_signing_out_ends_the_session(client, make_operator):
     post_form(client, "/dashboard/logout")
 
     assert client.get("/dashboard/").status_code == 302
+
+
+def test_a_session_cookie_copied_before_signing_out_opens_nothing_afterwards(app, client, make_operator):
+    make_operator(admin=True)
+    sign_in(client, "olga")
+    copied = client.get_cookie("session").value
+
+    post_form(client, "/dashboard/logout")
+
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/dashboard/admin/customers").status_code == 302
+
+
+def test_a_dashboard_session_lasts_dashboard_session_hours(app, client, make_operator):
+    from datetime import UTC, datetime
+
+    make_operator()
+    sign_in(client, "olga")
+
+    expires = client.get_cookie("session").expires
+    hours = (expires - datetime.now(UTC)).total_seconds() / 3600
+    assert app.config["DASHBOARD_SESSION_HOURS"] == 12 and 11.9 < hours <= 12
 
 
 def test_signing_out_needs_the_csrf_token(client, make_operator):

@@ -15,9 +15,10 @@ def csrf_token(client, path: str = "/dashboard/login") -> str:
     return match.group(1)
 
 
-def sign_in(client, name: str, password: str = PASSWORD, **extra):
+def sign_in(client, name: str, password: str = PASSWORD, headers: dict[str, str] | None = None, **extra):
     token = csrf_token(client)
-    return client.post("/dashboard/login", data={"name": name, "password": password, "csrf_token": token, **extra})
+    return client.post("/dashboard/login", data={"name": name, "password": password, "csrf_token": token, **extra},
+                       headers=headers or {})
 
 
 def post_form(client, path: str, data: dict | None = None, **kwargs):
