@@ -37,6 +37,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "MAX_REQUEST_BYTES": (256 * 1024, int, "Largest API request body, bytes"),
     "FETCH_ALLOW_PRIVATE_NETWORKS": (False, _flag, "1 lets the fetcher reach loopback and private ranges "
                                                    "(on-premises); link-local and metadata stay refused"),
+    "FETCH_ALLOWED_PORTS": ("80,443", str, "Ports images are fetched from (comma list; * = any)"),
     "FETCH_RETRY_INTERVALS": ("10,60", str, "Seconds between the two retries of a failed download"),
     "FAULT_RETRY_INTERVALS": ("1,5,15,30,60,120", str, "Seconds between retries of a job the file store or the "
                                                        "database failed; then a store fault fails the order "
@@ -56,6 +57,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "MODEL_DIR": (None, str, "Folder of model files; default the user cache folder (~/.cache/clipping-orders/models)"),
     "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
     "DASHBOARD_SESSION_HOURS": (12, int, "A dashboard session ends this many hours after sign-in"),
+    "MAX_REGION_JOBS_PER_ORDER": (20, int, "Region re-runs of one order that may wait at once"),
     "REVIEW_LEASE_SECONDS": (600, int, "How long a claimed order stays with its operator without a renewal"),
     "WORKER_MAINTENANCE_INTERVAL": (30, int, "Seconds between a worker's RQ maintenance passes (dead-job cleanup)"),
     "JOB_HEARTBEAT_SECONDS": (10, int, "A running job's heartbeat key lives this long; "

@@ -250,7 +250,8 @@ def _tiny_model(folder: Path) -> dict[str, str]:
 def system_on(postgres: Postgres, redis: RedisServer, images: ImageServer, real_model: bool) -> Iterator[System]:
     folder = Path(tempfile.mkdtemp(prefix="bench-faults-"))
     env = dict(os.environ, DATABASE_URL=postgres.url, REDIS_URL=redis.url, INSTANCE_DIR=str(folder / "instance"),
-               RATE_LIMIT="100000/minute", FETCH_ALLOW_PRIVATE_NETWORKS="1", FAULT_RETRY_INTERVALS="1,2,4",
+               RATE_LIMIT="100000/minute", FETCH_ALLOW_PRIVATE_NETWORKS="1", FETCH_ALLOWED_PORTS="*",
+               FAULT_RETRY_INTERVALS="1,2,4",
                CALLBACK_RETRY_INTERVALS="1,2,3")
     env["STORAGE_DIR"] = str(folder / "storage")
     if not real_model:

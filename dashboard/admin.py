@@ -35,7 +35,8 @@ def _checked(name: str) -> bool:
 
 @bp.get("/customers")
 def customers() -> str:
-    return render_template("dashboard/admin/customers.html", customers=customer_service.list_customers())
+    return render_template("dashboard/admin/customers.html",
+                           customers=customer_service.list_customers(forms.page_number(request.args.get("page"))))
 
 
 @bp.post("/customers")
@@ -54,7 +55,8 @@ def create_customer():
 def customer(customer_id: int) -> str:
     found = customer_service.customer_by_id(customer_id)
     return render_template("dashboard/admin/customer.html", customer=found,
-                           orders=customer_service.customer_orders(customer_id))
+                           orders=customer_service.customer_orders(customer_id,
+                                                                   forms.page_number(request.args.get("page"))))
 
 
 @bp.post("/customers/<int:customer_id>/active")

@@ -52,6 +52,11 @@ def fraction(value: str | None, default: float) -> float:
     return min(1.0, max(0.0, number))
 
 
+def page_number(value: str | None) -> int:
+    """?page=N, from 1; anything else is the first page."""
+    return _positive_int(value) or 1
+
+
 def _positive_int(value: object) -> int | None:
     text = str(value or "")
     return int(text) if ascii_digits(text) and int(text) > 0 else None

@@ -115,6 +115,13 @@ def _is_global_unicast(address: IPAddress) -> bool:
     return address.is_global
 
 
+def ports(setting: str) -> frozenset[int] | None:
+    """FETCH_ALLOWED_PORTS: "80,443" -> {80, 443}; "*" -> None (any port)."""
+    if setting.strip() == "*":
+        return None
+    return frozenset(int(part) for part in setting.split(",") if part.strip())
+
+
 def vet_host(host: str, port: int, allow_private: bool) -> str:
     """Resolve ``host`` and return the address to connect to; every record must be allowed.
 
@@ -181,9 +188,10 @@ class PinnedAddressAdapter(HTTPAdapter):
     on-premises installs, with link-local and metadata refused regardless).
     """
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, allowed_ports: frozenset[int] | None = None) -> None:
         super().__init__(max_retries=0)  # the job queue decides about retries
         self.allow_private = allow_private
+        self.allowed_ports = allowed_ports
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -191,6 +199,9 @@ class PinnedAddressAdapter(HTTPAdapter):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         scheme, host = host_params["scheme"], host_params["host"]
         port = host_params["port"] or _DEFAULT_PORTS.get(scheme, 80)
+        if self.allowed_ports is not None and port not in self.allowed_ports:
+            # Or any port would do to probe what answers where (FETCH_ALLOWED_PORTS).
+            raise ProcessingError(FailureReason.BLOCKED_ADDRESS, f"port {port} is not one images are fetched from")
         host_params["host"] = vet_host(host, port, self.allow_private)
         if scheme == "https":
             pool_kwargs["server_hostname"] = host
@@ -235,8 +246,9 @@ class _NoRedirectSession(requests.Session):
         return iter(())
 
 
-def make_session(allow_private: bool) -> requests.Session:
-    """A session that connects only to vetted addresses, without cookies, proxies or netrc.
+def make_session(allow_private: bool, allowed_ports: frozenset[int] | None = None) -> requests.Session:
+    """A session that connects only to vetted addresses (and, given allowed_ports, ports), without
+    cookies, proxies or netrc.
 
     It never follows redirects: a 3xx comes back as it is, its body unread.
     """
@@ -246,7 +258,7 @@ def make_session(allow_private: bool) -> requests.Session:
     session.trust_env = False
     session.cookies.set_policy(_NoCookies())
     session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "identity"})
-    adapter = PinnedAddressAdapter(allow_private)
+    adapter = PinnedAddressAdapter(allow_private, allowed_ports)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -261,6 +273,7 @@ def fetch(
     read_timeout: float = 20,
     max_redirects: int = 5,
     total_timeout: float = 120,
+    allowed_ports: frozenset[int] | None = None,
 ) -> bytes:
     """Download ``url`` and return its body, or raise ProcessingError saying why not.
 
@@ -268,7 +281,7 @@ def fetch(
     whole download, so a server dripping a byte at a time cannot hold a worker.
     """
     deadline = time.monotonic() + total_timeout
-    with make_session(allow_private) as session:
+    with make_session(allow_private, allowed_ports) as session:
         timeout = (connect_timeout, read_timeout)
         response = _open_following_redirects(session, url, timeout, max_redirects, deadline)
         with response:

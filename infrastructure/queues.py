@@ -81,8 +81,32 @@ def enqueue_segment(order_id: int) -> Job:
 
 def enqueue_region(order_id: int, box: tuple[int, int, int, int], operator_id: int | None) -> Job:
     # A fresh id per request (job_id None): an operator may re-run several regions of one order.
-    return _enqueue("segment", "workers.segment.redraft_region_job", order_id, job_id=None, timeout=300,
-                    what=f"re-run region {box}", extra_args=(list(box), operator_id))
+    job = _enqueue("segment", "workers.segment.redraft_region_job", order_id, job_id=None, timeout=300,
+                   what=f"re-run region {box}", extra_args=(list(box), operator_id))
+    redis = get_redis()
+    redis.incr(_regions_key(order_id))
+    redis.expire(_regions_key(order_id), _REGIONS_FORGET)
+    return job
+
+
+# Region re-runs of one order not yet finished, so that one page cannot fill the segment queue.
+# A worker killed mid-run leaves its count behind: the key lapses this long after the last request.
+_REGIONS_FORGET = 15 * 60
+
+
+def _regions_key(order_id: int) -> str:
+    return f"clip:region-jobs:{order_id}"
+
+
+def regions_pending(order_id: int) -> int:
+    return int(get_redis().get(_regions_key(order_id)) or 0)
+
+
+def region_done(order_id: int) -> None:
+    """Called by the region job when it ends, however it ends."""
+    redis = get_redis()
+    if redis.decr(_regions_key(order_id)) < 0:
+        redis.delete(_regions_key(order_id))
 
 
 def render_job_id(order_id: int) -> str:

@@ -159,7 +159,7 @@ FAILURE_DESCRIPTIONS = {
     FailureReason.DOWNLOAD_FAILED: "The image URL could not be fetched "
                                    "(DNS, connection, timeout, HTTP error, too many redirects), after retries.",
     FailureReason.BLOCKED_ADDRESS: "The URL, or a redirect, points at a loopback, private, link-local or "
-                                   "otherwise non-public address.",
+                                   "otherwise non-public address, or at a port other than FETCH_ALLOWED_PORTS.",
     FailureReason.NOT_AN_IMAGE: "The bytes are not a JPEG, PNG, WebP or TIFF image "
                                 "(whatever the name or Content-Type says).",
     FailureReason.CORRUPT_IMAGE: "The image is truncated or cannot be decoded.",

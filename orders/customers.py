@@ -10,6 +10,7 @@ from orders.checks import commit_unique, decimal_of, required
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.models import Customer, Order, utcnow
+from orders.paging import Page, page_of
 from orders.templates import active_template, create_template
 
 
@@ -64,19 +65,19 @@ def set_customer_active(email: str, active: bool) -> Customer:
     return customer
 
 
-def list_customers() -> list[tuple[Customer, int]]:
-    """Every customer with how many orders it has placed (for the admin pages)."""
+PER_PAGE = 100
+
+
+def list_customers(page: int = 1) -> Page[tuple[Customer, int]]:
+    """A page of customers, by e-mail, each with how many orders it has placed (for the admin pages)."""
     counts = (
         db.select(Order.customer_id, db.func.count(Order.id).label("orders"))
         .group_by(Order.customer_id)
         .subquery()
     )
-    rows = db.session.execute(
-        db.select(Customer, db.func.coalesce(counts.c.orders, 0))
-        .outerjoin(counts, counts.c.customer_id == Customer.id)
-        .order_by(Customer.email)
-    )
-    return [(customer, int(count)) for customer, count in rows]
+    query = (db.select(Customer, db.func.coalesce(counts.c.orders, 0))
+             .outerjoin(counts, counts.c.customer_id == Customer.id).order_by(Customer.email))
+    return page_of(query, page, PER_PAGE, rows=True)
 
 
 def customer_by_id(customer_id: int) -> Customer:
@@ -86,12 +87,11 @@ def customer_by_id(customer_id: int) -> Customer:
     return customer
 
 
-def customer_orders(customer_id: int, limit: int = 200) -> list[Order]:
-    """A customer's latest orders, newest first."""
-    return list(db.session.scalars(
-        db.select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(limit)
-    ))
+def customer_orders(customer_id: int, page: int = 1) -> Page[Order]:
+    """A page of a customer's orders, newest first."""
+    query = db.select(Order).where(Order.customer_id == customer_id).order_by(Order.created_at.desc(),
+                                                                               Order.id.desc())
+    return page_of(query, page, PER_PAGE)
 
 
 def set_default_template(email: str, template_id: int) -> None:

@@ -21,7 +21,7 @@ from infrastructure.extensions import db
 from infrastructure.queues import enqueue_fetch, enqueue_soon
 from orders import lifecycle
 from orders.checks import ascii_digits, required
-from orders.codes import ErrorCode, Status
+from orders.codes import FAILURE_DESCRIPTIONS, ErrorCode, FailureReason, Status
 from orders.errors import ServiceError
 from orders.finals import final_image_url
 from orders.models import Customer, Order, Template, utcnow
@@ -204,9 +204,20 @@ def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
 
 
 def status_message(order: Order | Row) -> str:
+    """What the customer reads: the reason and its detail, except where the detail tells about networks.
+
+    What a fetch met on the way (could not connect, timed out, HTTP 403, a
+    private address) would make the status a scanner of what answers where;
+    for those the customer gets the reason's general words, operators the detail.
+    """
     if order.status in (Status.FAILED, Status.REJECTED) and order.failure_reason:
+        if order.failure_reason in _NETWORK_REASONS:
+            return f"{order.failure_reason}: {FAILURE_DESCRIPTIONS[FailureReason(order.failure_reason)]}"
         return f"{order.failure_reason}: {order.failure_message or ''}".rstrip(": ")
     return ""
+
+
+_NETWORK_REASONS = {FailureReason.DOWNLOAD_FAILED.value, FailureReason.BLOCKED_ADDRESS.value}
 
 
 def _developer(api_key: str, customer: Row) -> Row | None:

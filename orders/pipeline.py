@@ -55,7 +55,8 @@ def fail(order_id: int, reason: FailureReason, message: str, *, actor: str) -> s
 def download(url: str) -> tuple[bytes, images.CheckedImage]:
     """The image at `url`, fetched by the SSRF-safe fetcher and checked; ProcessingError when it cannot be had."""
     data = fetcher.fetch(url, max_bytes=current_app.config["MAX_IMAGE_BYTES"],
-                         allow_private=current_app.config["FETCH_ALLOW_PRIVATE_NETWORKS"])
+                         allow_private=current_app.config["FETCH_ALLOW_PRIVATE_NETWORKS"],
+                         allowed_ports=fetcher.ports(current_app.config["FETCH_ALLOWED_PORTS"]))
     return data, images.check_image(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, select
 
 from infrastructure import storage
 from infrastructure.extensions import db
-from infrastructure.queues import enqueue_region, enqueue_render, enqueue_soon
+from infrastructure.queues import enqueue_region, enqueue_render, enqueue_soon, regions_pending
 from orders import callbacks, lifecycle, masks
 from orders.codes import ErrorCode, RejectReason, Status
 from orders.errors import ServiceError
@@ -212,6 +212,10 @@ def request_region(operator: Operator, ticket: str, box: tuple[int, int, int, in
     x1, y1 = min(width, x1), min(height, y1)
     if x1 - x0 < 8 or y1 - y0 < 8:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, "the region must be at least 8x8 pixels inside the image")
+    limit = current_app.config["MAX_REGION_JOBS_PER_ORDER"]
+    if regions_pending(order.id) >= limit:
+        raise ServiceError(ErrorCode.RATE_LIMITED, f"{limit} region re-runs of this order are still waiting; "
+                                                   "let them finish first")
     return enqueue_region(order.id, (x0, y0, x1, y1), operator.id).id
 
 

@@ -134,6 +134,7 @@ def _test_config(backend: Backend, tmp_path: Path, app_model_dir: Path) -> dict:
         "PUBLIC_BASE_URL": "http://testserver.example",
         "SECRET_KEY": "test-secret",
         "FETCH_ALLOW_PRIVATE_NETWORKS": True,  # the image server is on loopback
+        "FETCH_ALLOWED_PORTS": "*",  # on a random port
         "FETCH_RETRY_INTERVALS": "0,0",
         "FAULT_RETRY_INTERVALS": "0,0",  # a burst worker runs them at once
         "SWEEP_GRACE_SECONDS": 0,
@@ -249,7 +250,7 @@ def start_worker(app, backend, tmp_path):
         pytest.skip("one backend is enough for a test of processes")
     env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], STORAGE_DIR=app.config["STORAGE_DIR"],
                MODEL_DIR=app.config["MODEL_DIR"], SEGMENTATION_MODEL=app.config["SEGMENTATION_MODEL"],
-               FETCH_ALLOW_PRIVATE_NETWORKS="1", SWEEP_INTERVAL="2", SWEEP_GRACE_SECONDS="0",
+               FETCH_ALLOW_PRIVATE_NETWORKS="1", FETCH_ALLOWED_PORTS="*", SWEEP_INTERVAL="2", SWEEP_GRACE_SECONDS="0",
                JOB_HEARTBEAT_SECONDS="6")
     started = []
 

@@ -253,3 +253,27 @@ def _png():
     buffer = io.BytesIO()
     Image.new("L", (96, 64), 255).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_the_customer_list_is_paged(app, client, make_customer, ada):
+    for n in range(101):
+        make_customer(f"shop{n:03d}@example.com")
+
+    first = client.get("/dashboard/admin/customers").get_data(as_text=True)
+    second = client.get("/dashboard/admin/customers?page=2").get_data(as_text=True)
+    assert "shop000@example.com" in first and "shop100@example.com" not in first
+    assert "Page 1 of 2 (101 in all)" in first and 'href="?page=2"' in first
+    assert "shop100@example.com" in second and "shop000@example.com" not in second
+
+
+def test_the_stats_page_and_its_charts_compute_the_operator_figures_once(client, ada, monkeypatch):
+    from orders import reports
+
+    calls = []
+    real = reports.operator_figures
+    monkeypatch.setattr(reports, "operator_figures", lambda since: calls.append(since) or real(since))
+
+    client.get("/dashboard/admin/stats")
+    client.get("/dashboard/admin/stats/operators.svg")
+    client.get("/dashboard/admin/stats/seconds.svg")
+    assert len(calls) == 1

@@ -213,3 +213,15 @@ def test_other_endpoints_keep_the_small_body_limit(client, held):
     response = post_json(client, f"/dashboard/api/orders/{ticket}/reject", {"reason": "other", "note": "x" * 300_000})
 
     assert response.status_code == 413
+
+
+def test_region_re_runs_of_one_order_are_capped_until_they_finish(app, client, held, run_jobs):
+    ticket, _other = held
+    app.config["MAX_REGION_JOBS_PER_ORDER"] = 2
+    box = {"box": [0, 0, 48, 32]}
+
+    answers = [post_json(client, f"/dashboard/api/orders/{ticket}/region", box).status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
+
+    run_jobs()
+    assert post_json(client, f"/dashboard/api/orders/{ticket}/region", box).status_code == 200

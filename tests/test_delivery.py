@@ -188,6 +188,7 @@ def _worker(app, backend):
     env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], REDIS_URL=app.config["REDIS_URL"],
                STORAGE_DIR=app.config["STORAGE_DIR"], MODEL_DIR=app.config["MODEL_DIR"],
                SEGMENTATION_MODEL=app.config["SEGMENTATION_MODEL"], FETCH_ALLOW_PRIVATE_NETWORKS="1",
+               FETCH_ALLOWED_PORTS="*",
                CALLBACK_RETRY_INTERVALS=app.config["CALLBACK_RETRY_INTERVALS"], PUBLIC_BASE_URL="http://testserver.example")
     return subprocess.Popen([str(Path(sys.executable).parent / "flask"), "--app", "app", "worker",
                              "--queues", "callback"],

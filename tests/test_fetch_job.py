@@ -141,3 +141,40 @@ def test_service_keeps_answering_after_failed_orders(image_server, order_for, st
     good = order_for(image_server.serve_bytes("/ok.png", encode("PNG"), "image/png"))
     run_jobs()
     assert status(good)[0] == "Awaiting review"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("route", [lambda s: s.serve_status("/secret", 403), None])
+def test_the_customer_is_not_told_what_answered_where(app, image_server, order_for, status, run_jobs, route):
+    url = route(image_server) if route else f"http://127.0.0.1:{_closed_port()}/a.png"
+    ticket = order_for(url)
+    run_jobs()
+
+    name, message = status(ticket)
+    assert name == "Failed"
+    assert message == "downloadFailed: The image URL could not be fetched (DNS, connection, timeout, HTTP error, " \
+                      "too many redirects), after retries."
+
+
+def test_operators_see_what_the_fetch_met(app, image_server, order_for, run_jobs):
+    ticket = order_for(image_server.serve_status("/secret", 403))
+    run_jobs()
+
+    assert "HTTP 403" in _order(app, ticket)[0].failure_message
+
+
+def test_only_ports_80_and_443_are_fetched_by_default(app, image_server, order_for, status, run_jobs):
+    app.config["FETCH_ALLOWED_PORTS"] = "80,443"
+    ticket = order_for(image_server.serve_bytes("/a.png", encode("PNG"), "image/png"))
+    run_jobs()
+
+    assert status(ticket)[1].startswith("blockedAddress: ")
+    assert image_server.seen("/a.png") == []
+    assert "port" in _order(app, ticket)[0].failure_message

@@ -30,7 +30,7 @@ def _free_port() -> int:
 def system_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "STORAGE_DIR")}
     env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(_free_port()), WEB_CONCURRENCY="2",
-               FETCH_ALLOW_PRIVATE_NETWORKS="1")
+               FETCH_ALLOW_PRIVATE_NETWORKS="1", FETCH_ALLOWED_PORTS="*")
     return env
 
 

@@ -39,7 +39,7 @@ def worker_env(app, backend, real_model_dir):
     env = dict(os.environ)
     env.update(DATABASE_URL=app.config["DATABASE_URL"], REDIS_URL=app.config["REDIS_URL"],
                STORAGE_DIR=app.config["STORAGE_DIR"], MODEL_DIR=str(real_model_dir),
-               SEGMENTATION_MODEL="isnet-general-use", FETCH_ALLOW_PRIVATE_NETWORKS="1",
+               SEGMENTATION_MODEL="isnet-general-use", FETCH_ALLOW_PRIVATE_NETWORKS="1", FETCH_ALLOWED_PORTS="*",
                SWEEP_INTERVAL="3", SWEEP_GRACE_SECONDS="0", JOB_HEARTBEAT_SECONDS="6",
                WORKER_MAINTENANCE_INTERVAL="10")
     return env

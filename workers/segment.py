@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from infrastructure.queues import region_done
 from orders import pipeline
 from orders.codes import FailureReason, Status
 from workers import model
@@ -30,8 +31,11 @@ def draft_order(order_id: int) -> str:
 @survives_faults(None)
 def redraft_region_job(order_id: int, box: list[int], operator_id: int | None) -> str:
     """Re-run the model on a box of the original and merge it into the latest mask as a new version."""
-    order = pipeline.order_in(order_id, Status.AWAITING_REVIEW, Status.IN_REVIEW)
-    if order is None:
-        return "skipped: not in review"
-    x0, y0, x1, y1 = box
-    return pipeline.redraft(order, model.segmenter(), (x0, y0, x1, y1), operator_id)
+    try:
+        order = pipeline.order_in(order_id, Status.AWAITING_REVIEW, Status.IN_REVIEW)
+        if order is None:
+            return "skipped: not in review"
+        x0, y0, x1, y1 = box
+        return pipeline.redraft(order, model.segmenter(), (x0, y0, x1, y1), operator_id)
+    finally:
+        region_done(order_id)
