@@ -39,6 +39,9 @@ def seed_demo() -> None:
         return
     click.echo(f"demo customer: {demo.email}")
     click.echo(f"demo template id: {demo.template_id}")
+    if demo.admin_password:
+        click.echo(f"dashboard (/dashboard/): sign in as {demo.admin_name} with password {demo.admin_password} "
+                   "(shown once; flask --app app set-password admin changes it)")
     click.echo(f"demo API key (shown once): {demo.api_key}")
 
 

@@ -1,11 +1,13 @@
 """Customers: accounts, API keys, default templates, the demo account (CLI and admin)."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
 from infrastructure import credentials
 from infrastructure.extensions import db
+from orders import operators
 from orders.checks import commit_unique, decimal_of, required
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
@@ -105,9 +107,12 @@ class DemoAccount:
     email: str
     api_key: str
     template_id: int
+    admin_name: str
+    admin_password: str
 
 
 DEMO_EMAIL = "demo@example.com"
+DEMO_ADMIN = "admin"
 
 
 def seed_demo() -> DemoAccount | None:
@@ -118,7 +123,14 @@ def seed_demo() -> DemoAccount | None:
     customer, api_key = create_customer(DEMO_EMAIL, developer=True)
     customer.default_template = template
     db.session.commit()
-    return DemoAccount(DEMO_EMAIL, api_key, template.id)
+    # A dashboard account too, so a newcomer can open the review queue at once; only when no one
+    # has made one (an operator created before the first customer keeps the dashboard as it is).
+    password = secrets.token_urlsafe(12)
+    if not operators.list_operators():
+        operators.create_operator(DEMO_ADMIN, password, admin=True)
+    else:
+        password = ""
+    return DemoAccount(DEMO_EMAIL, api_key, template.id, DEMO_ADMIN, password)
 
 
 def _customer_by_email(email: str) -> Customer:

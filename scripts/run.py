@@ -38,6 +38,9 @@ def main() -> int:
     for child in children:
         child.start()
     print(f"serving on http://{bind}/ (developer page: /developer/); Ctrl-C stops everything", flush=True)
+    if not env.get("FETCH_ALLOW_PRIVATE_NETWORKS"):
+        print("images on this machine or your LAN are refused (blockedAddress); for a local trial run: "
+              "FETCH_ALLOW_PRIVATE_NETWORKS=1 FETCH_ALLOWED_PORTS='*' make run", flush=True)
     code = _supervise(children)
     if "infrastructure.redis_connection" in sys.modules:
         sys.modules["infrastructure.redis_connection"].stop_embedded(force=True)

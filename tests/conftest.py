@@ -382,12 +382,18 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser context (cookies) on the live app; fails the test on any script error."""
+    """A fresh browser context (cookies) on the live app; fails the test on any script error and any
+    error the console shows (a resource that answers 404 included), but for those the test announces
+    in page.expected_errors (words of the message, e.g. "status of 403")."""
     context = browser.new_context(base_url=live_server.base, viewport={"width": 1400, "height": 860})
     context.set_default_timeout(15_000)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda message: errors.append(f"console: {message.text} ({message.location.get('url')})")
+           if message.type == "error" else None)
+    tab.expected_errors = []
     yield tab
     context.close()
-    assert not errors, f"script errors on the page: {errors}"
+    unexpected = [e for e in errors if not any(words in e for words in tab.expected_errors)]
+    assert not unexpected, f"script errors on the page: {unexpected}"

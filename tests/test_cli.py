@@ -1,4 +1,6 @@
 """The flask CLI: its names, options and output are an interface other tools build on."""
+import re
+
 import pytest
 
 from tests.support.api import error_code
@@ -92,6 +94,17 @@ def test_seed_demo_only_seeds_an_empty_database(cli):
 
     assert "demo API key" in first.output and first.exit_code == 0
     assert "nothing seeded" in second.output
+
+
+def test_seed_demo_prints_a_dashboard_login_that_opens_the_queue(cli, client):
+    from tests.support.dashboard import sign_in
+
+    output = cli("seed-demo").output
+    match = re.search(r"sign in as (\S+) with password (\S+)", output)
+
+    assert match, output
+    assert sign_in(client, match.group(1), match.group(2)).status_code == 302
+    assert "awaiting review" in client.get("/dashboard/").get_data(as_text=True)
 
 
 def test_worker_refuses_an_unknown_queue(cli):

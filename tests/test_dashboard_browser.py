@@ -178,6 +178,7 @@ def test_an_operator_is_refused_the_admin_pages(page, make_operator):
     sign_in(page, "olga")
 
     assert page.locator("nav >> text=Customers").count() == 0
+    page.expected_errors.append("status of 403")
     response = page.goto("/dashboard/admin/customers")
     assert response.status == 403
     assert "admin role" in page.inner_text("main")
