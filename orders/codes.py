@@ -98,6 +98,7 @@ class ErrorCode(enum.Enum):
     UNSUPPORTED_MEDIA_TYPE = "unsupportedMediaType"
     REQUEST_TOO_LARGE = "requestTooLarge"
     RATE_LIMITED = "rateLimited"
+    IDEMPOTENCY_CONFLICT = "idempotencyConflict"
     NOT_FOUND = "notFound"
     METHOD_NOT_ALLOWED = "methodNotAllowed"
     INTERNAL_ERROR = "internalError"
@@ -117,6 +118,7 @@ _HTTP_STATUS = {
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.IDEMPOTENCY_CONFLICT: 409,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.INTERNAL_ERROR: 500,
@@ -134,6 +136,8 @@ ERROR_DESCRIPTIONS = {
     ErrorCode.REQUEST_TOO_LARGE: "The body is larger than MAX_REQUEST_BYTES.",
     ErrorCode.RATE_LIMITED: "Too many calls for this account or from this address, or too many failed sign-ins; "
                             "retry after the Retry-After header's seconds.",
+    ErrorCode.IDEMPOTENCY_CONFLICT: "This IdempotencyKey was used within 24 h for a POST Image with other "
+                                    "parameters; nothing was created.",
     ErrorCode.NOT_FOUND: "No such API path.",
     ErrorCode.METHOD_NOT_ALLOWED: "That path does not take this HTTP method.",
     ErrorCode.INTERNAL_ERROR: "An unexpected fault on our side; nothing was half-written. Retry later.",

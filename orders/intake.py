@@ -5,16 +5,18 @@ the caller did wrong, and commit their own work.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Row, and_, bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from infrastructure import credentials, ratelimit
 from infrastructure.extensions import db
@@ -44,6 +46,7 @@ class AddImageRequest:
     image_url2: str = ""
     requested_hours: str = ""
     callback_url: str = ""
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,32 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
     image_url2 = _http_url("ImageURL2", req.image_url2)
     callback_url = _http_url("ImageCallbackURL", req.callback_url)
     hours = _delivery_hours(req.requested_hours, template.delivery_hours)
+    key = _idempotency_key(req.idempotency_key)
+    digest = _request_digest(template.id, image_url, image_url2, callback_url, hours, developer) if key else None
+    if key:
+        earlier = _replay(customer.id, key, digest)
+        if earlier is not None:
+            return earlier
 
     now = utcnow()
     ticket = str(uuid.uuid4())
+    try:
+        order_id = _insert_order(ticket, customer, developer, template, image_url, image_url2, callback_url,
+                                 hours, now, key, digest)
+    except IntegrityError:
+        # Another POST with this key got there first: the database's unique constraint decides.
+        db.session.rollback()
+        earlier = _replay(customer.id, key, digest) if key else None
+        if earlier is None:
+            raise
+        return earlier
+    _queue_first_job(order_id)
+    return PlacedOrder(order_id, ticket)
+
+
+def _insert_order(ticket: str, customer: Row, developer: Row | None, template: Row, image_url: str,
+                  image_url2: str | None, callback_url: str | None, hours: int, now: datetime, key: str | None,
+                  digest: str | None) -> int:
     # A Core insert: the POST is the busiest write, and the ORM's unit of work costs more than the SQL.
     order_id = db.session.execute(
         _INSERT_ORDER,
@@ -159,12 +185,55 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
             status=int(Status.RECEIVED),
             created_at=now,
             updated_at=now,
+            idempotency_key=key,
+            request_digest=digest,
         ),
     ).scalar_one()
     lifecycle.record_creation(order_id, at=now, actor=f"customer:{customer.email}")
     db.session.commit()
-    _queue_first_job(order_id)
-    return PlacedOrder(order_id, ticket)
+    return order_id
+
+
+# A key names one order for this long; after it, the same key places a new one (Stripe's rule).
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def _idempotency_key(value: str) -> str | None:
+    value = (value or "").strip()
+    if len(value) > MAX_IDEMPOTENCY_KEY:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"IdempotencyKey is longer than {MAX_IDEMPOTENCY_KEY} "
+                                                        "characters")
+    return value or None
+
+
+def _request_digest(template_id: int, image_url: str, image_url2: str | None, callback_url: str | None,
+                    hours: int, developer: Row | None) -> str:
+    """What the order asks for, as the replay of a key must ask it again."""
+    parts = [str(template_id), image_url, image_url2 or "", callback_url or "", str(hours),
+             str(developer.id if developer else "")]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _replay(customer_id: int, key: str, digest: str | None) -> PlacedOrder | None:
+    """The order an earlier POST with this key placed, if it is within the window; else None.
+
+    A key older than the window is released (cleared from its order) so it can place a new one.
+    """
+    earlier = db.session.execute(
+        select(Order.id, Order.ticket, Order.request_digest, Order.created_at)
+        .where(Order.customer_id == customer_id, Order.idempotency_key == key)).first()
+    if earlier is None:
+        return None
+    if utcnow() - earlier.created_at >= IDEMPOTENCY_WINDOW:
+        db.session.execute(db.update(Order).where(Order.id == earlier.id).values(idempotency_key=None))
+        db.session.commit()
+        return None
+    if earlier.request_digest != digest:
+        raise ServiceError(ErrorCode.IDEMPOTENCY_CONFLICT,
+                           "this IdempotencyKey was used within 24 h for other parameters")
+    db.session.rollback()  # end the read transaction; nothing to write
+    return PlacedOrder(earlier.id, earlier.ticket)
 
 
 # Built once: constructing the statement cost more than running it.

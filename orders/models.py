@@ -60,7 +60,11 @@ class Template(db.Model):
 
 class Order(db.Model):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_orders_status_due", "status", "due_at"),
+        # One order per customer and idempotency key, however many POSTs race (orders.intake).
+        UniqueConstraint("customer_id", "idempotency_key", name="uq_orders_customer_idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
     ticket: Mapped[str] = mapped_column(String(36), unique=True)
@@ -73,6 +77,9 @@ class Order(db.Model):
     image_url: Mapped[str] = mapped_column(Text)
     image_url2: Mapped[str | None] = mapped_column(Text)
     callback_url: Mapped[str | None] = mapped_column(Text)
+    # The customer's Idempotency-Key, and a digest of what was asked with it (a replay must match).
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
     delivery_hours: Mapped[int]
     due_at: Mapped[datetime]
     status: Mapped[int] = mapped_column(default=int(Status.RECEIVED))

@@ -63,6 +63,7 @@ def add_image() -> Response:
             image_url2=params.get("imageurl2", ""),
             requested_hours=params.get("imagerequesteddeliverytimeinhours", ""),
             callback_url=params.get("imagecallbackurl", ""),
+            idempotency_key=params.get("idempotencykey") or request.headers.get("Idempotency-Key", ""),
         )
     )
     return respond(ROOTS["rest.add_image"], envelope(ErrorCode.NO_ERROR, IMAGETICKET=order.ticket))

@@ -34,7 +34,7 @@ class OrdersService(ServiceBase):
         found = intake.list_templates(_text(email), _text(api_key))
         return NO_ERROR, "", [template_of(t) for t in found]
 
-    @rpc(Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode,
+    @rpc(Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode,
          _in_arg_names={
              **_CREDENTIALS,
              "developer_api_key": "DeveloperAPIkey",
@@ -43,11 +43,13 @@ class OrdersService(ServiceBase):
              "image_url2": "ImageURL2",
              "requested_hours": "ImageRequestedDeliveryTimeInHours",
              "callback_url": "ImageCallbackURL",
+             "idempotency_key": "IdempotencyKey",
          },
          _returns=(Required, Required, Unicode), _out_variable_names=(*ANSWER, "ImageTicket"))
     def AddImage(ctx: Any, email: str | None, api_key: str | None, developer_api_key: str | None,  # noqa: N802
                  template_id: str | None, image_url: str | None, image_url2: str | None,
-                 requested_hours: str | None, callback_url: str | None) -> tuple[str, str, str]:
+                 requested_hours: str | None, callback_url: str | None,
+                 idempotency_key: str | None = None) -> tuple[str, str, str]:
         order = intake.add_image(
             intake.AddImageRequest(
                 contact_email=_text(email),
@@ -58,6 +60,7 @@ class OrdersService(ServiceBase):
                 image_url2=_text(image_url2),
                 requested_hours=_text(requested_hours),
                 callback_url=_text(callback_url),
+                idempotency_key=_text(idempotency_key),
             )
         )
         return NO_ERROR, "", order.ticket

@@ -43,7 +43,8 @@ def test_wsdl_names_the_reference_fields(schema, wsdl):
 
     assert children("GetTemplates") == ["ContactEmail", "ContactAPIkey"]
     assert children("AddImage") == ["ContactEmail", "ContactAPIkey", "DeveloperAPIkey", "TemplateId", "ImageURL",
-                                    "ImageURL2", "ImageRequestedDeliveryTimeInHours", "ImageCallbackURL"]
+                                    "ImageURL2", "ImageRequestedDeliveryTimeInHours", "ImageCallbackURL",
+                                    "IdempotencyKey"]
     assert children("GetImageStatus") == ["ContactEmail", "ContactAPIkey", "ImageTicket"]
     assert children("GetTemplatesResponse") == ["ErrorCode", "Message", "Templates"]
     assert children("AddImageResponse") == ["ErrorCode", "Message", "ImageTicket"]
