@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.api import post_image, ticket_of
 from tests.support.pictures import encode
+from tests.support.ports import free_port
 
 
 @pytest.fixture
@@ -27,12 +28,6 @@ def deliver_with_callback(app, client, customer, template_id, image_server, run_
         return ticket
 
     return make
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens once this closes
 
 
 @pytest.fixture
@@ -69,7 +64,7 @@ def _attempts(app, ticket):
 
 
 def test_a_refused_connection_is_logged_as_connection_refused_with_the_detail_apart(app, deliver_with_callback):
-    ticket = deliver_with_callback(f"http://127.0.0.1:{_closed_port()}/hook")
+    ticket = deliver_with_callback(f"http://127.0.0.1:{free_port()}/hook")
 
     [(reason, detail)] = _attempts(app, ticket)
     assert reason == "connection refused"
@@ -85,7 +80,7 @@ def test_a_receiver_that_hangs_up_is_logged_as_closed_without_an_answer(app, del
 
 
 def test_the_callbacks_command_ends_with_where_the_callback_stands(app, deliver_with_callback):
-    ticket = deliver_with_callback(f"http://127.0.0.1:{_closed_port()}/hook")
+    ticket = deliver_with_callback(f"http://127.0.0.1:{free_port()}/hook")
 
     result = app.test_cli_runner().invoke(args=["callbacks", ticket])
     lines = result.output.splitlines()

@@ -15,6 +15,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from tests.support.api import post_image, status_of, ticket_of
 from tests.support.pictures import encode
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -196,13 +197,6 @@ def _worker(app, backend):
                             start_new_session=True)
 
 
-def _wait(predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.1)
-    return predicate()
-
-
 @pytest.fixture
 def delivered_but_unsent(app, order_with_callback, run_jobs):
     """An order rendered and delivered whose callback job waits in the queue for a real worker."""
@@ -230,7 +224,7 @@ def test_a_failing_receiver_gets_exactly_four_attempts_with_growing_gaps(app, ba
     ticket = delivered_but_unsent()
     worker = _worker(app, backend)
     try:
-        assert _wait(lambda: _callback_state(app, ticket) == "failed", 60)
+        assert wait_until(lambda: _callback_state(app, ticket) == "failed", 60)
         time.sleep(1)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -249,12 +243,12 @@ def test_a_retry_survives_a_worker_restart(app, backend, delivered_but_unsent, r
     receiver.answers = [500, 200]
     ticket = delivered_but_unsent()
     first = _worker(app, backend)
-    assert _wait(lambda: len(receiver.received) == 1, 60)
+    assert wait_until(lambda: len(receiver.received) == 1, 60)
     os.killpg(first.pid, signal.SIGKILL)  # dies with the retry scheduled in Redis
     first.wait(30)
     second = _worker(app, backend)
     try:
-        assert _wait(lambda: _callback_state(app, ticket) == "delivered", 90)
+        assert wait_until(lambda: _callback_state(app, ticket) == "delivered", 90)
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(30)

@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.api import post_image, status_of, ticket_of
 from tests.support.pictures import encode, png_declaring
+from tests.support.ports import free_port
 
 
 @pytest.fixture
@@ -143,17 +144,9 @@ def test_service_keeps_answering_after_failed_orders(image_server, order_for, st
     assert status(good)[0] == "Awaiting review"
 
 
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("route", [lambda s: s.serve_status("/secret", 403), None])
 def test_the_customer_is_not_told_what_answered_where(app, image_server, order_for, status, run_jobs, route):
-    url = route(image_server) if route else f"http://127.0.0.1:{_closed_port()}/a.png"
+    url = route(image_server) if route else f"http://127.0.0.1:{free_port()}/a.png"
     ticket = order_for(url)
     run_jobs()
 

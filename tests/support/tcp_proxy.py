@@ -5,13 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 
+from tests.support.ports import free_port
+
 
 class TcpProxy:
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self._listener: socket.socket | None = None
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()
