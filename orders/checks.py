@@ -45,3 +45,38 @@ def commit_unique(message: str) -> None:
     except IntegrityError:
         db.session.rollback()
         raise ServiceError(ErrorCode.INVALID_PARAMETER, message) from None
+
+
+def optional_text(name: str, value: str | None, limit: int, *, multiline: bool = False) -> str | None:
+    """Free text without surrounding spaces, None when empty; invalidParameter past `limit` characters.
+
+    Control characters are refused (line breaks too, unless `multiline`): the text is shown to
+    operators and written into CSV statements, where they would do harm.
+    """
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} is longer than {limit} characters")
+    allowed = "\n\r\t" if multiline else ""
+    if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in value):
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must not contain control characters")
+    return value or None
+
+
+def flag(name: str, value: str | None) -> bool:
+    """1/true/yes or 0/false/no (any case); absent is false."""
+    value = (value or "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be 1/true or 0/false, not {value!r}")
+
+
+def whole_number(name: str, value: str | None, low: int, high: int, default: int) -> int:
+    """A whole number from `low` to `high`; `default` when absent."""
+    value = (value or "").strip()
+    if not value:
+        return default
+    if not ascii_digits(value) or len(value) > 12 or not low <= int(value) <= high:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"{name} must be a whole number from {low} to {high}")
+    return int(value)

@@ -19,6 +19,7 @@ class Status(enum.IntEnum):
     DELIVERED = 80
     FAILED = 90
     REJECTED = 95
+    CANCELLED = 97
 
     @property
     def wire_name(self) -> str:
@@ -30,7 +31,10 @@ class Status(enum.IntEnum):
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset({Status.DELIVERED, Status.FAILED, Status.REJECTED})
+FINAL_STATUSES = frozenset({Status.DELIVERED, Status.FAILED, Status.REJECTED, Status.CANCELLED})
+
+# The customer may cancel an order until an operator opens it (DELETE Image).
+CANCELLABLE = frozenset({Status.RECEIVED, Status.SEGMENTING, Status.AWAITING_REVIEW})
 
 
 class CallbackState(enum.StrEnum):
@@ -59,6 +63,7 @@ _STATUS_NAMES = {
     Status.DELIVERED: "Delivered",
     Status.FAILED: "Failed",
     Status.REJECTED: "Rejected",
+    Status.CANCELLED: "Cancelled",
 }
 
 STATUS_DESCRIPTIONS = {
@@ -70,19 +75,22 @@ STATUS_DESCRIPTIONS = {
     Status.DELIVERED: "The final image is at FINALIMAGEURL.",
     Status.FAILED: "Could not be processed; `message` says why.",
     Status.REJECTED: "An operator rejected the image; `message` says why.",
+    Status.CANCELLED: "You cancelled the order before an operator opened it; nothing is charged.",
 }
 
 # Which moves the lifecycle allows. A move not listed here is a bug, not a
 # customer error, and orders.lifecycle refuses it.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.RECEIVED: frozenset({Status.SEGMENTING, Status.AWAITING_REVIEW, Status.FAILED}),
-    Status.SEGMENTING: frozenset({Status.RECEIVED, Status.AWAITING_REVIEW, Status.FAILED}),
-    Status.AWAITING_REVIEW: frozenset({Status.IN_REVIEW, Status.RENDERING, Status.REJECTED, Status.FAILED}),
+    Status.RECEIVED: frozenset({Status.SEGMENTING, Status.AWAITING_REVIEW, Status.FAILED, Status.CANCELLED}),
+    Status.SEGMENTING: frozenset({Status.RECEIVED, Status.AWAITING_REVIEW, Status.FAILED, Status.CANCELLED}),
+    Status.AWAITING_REVIEW: frozenset({Status.IN_REVIEW, Status.RENDERING, Status.REJECTED, Status.FAILED,
+                                       Status.CANCELLED}),
     Status.IN_REVIEW: frozenset({Status.AWAITING_REVIEW, Status.RENDERING, Status.REJECTED, Status.FAILED}),
     Status.RENDERING: frozenset({Status.DELIVERED, Status.FAILED, Status.AWAITING_REVIEW}),
     Status.DELIVERED: frozenset(),
     Status.FAILED: frozenset(),
     Status.REJECTED: frozenset(),
+    Status.CANCELLED: frozenset(),
 }
 
 
@@ -99,6 +107,7 @@ class ErrorCode(enum.Enum):
     REQUEST_TOO_LARGE = "requestTooLarge"
     RATE_LIMITED = "rateLimited"
     IDEMPOTENCY_CONFLICT = "idempotencyConflict"
+    NOT_CANCELLABLE = "notCancellable"
     NOT_FOUND = "notFound"
     METHOD_NOT_ALLOWED = "methodNotAllowed"
     INTERNAL_ERROR = "internalError"
@@ -119,6 +128,7 @@ _HTTP_STATUS = {
     ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.IDEMPOTENCY_CONFLICT: 409,
+    ErrorCode.NOT_CANCELLABLE: 409,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.INTERNAL_ERROR: 500,
@@ -138,6 +148,8 @@ ERROR_DESCRIPTIONS = {
                             "retry after the Retry-After header's seconds.",
     ErrorCode.IDEMPOTENCY_CONFLICT: "This IdempotencyKey was used within 24 h for a POST Image with other "
                                     "parameters; nothing was created.",
+    ErrorCode.NOT_CANCELLABLE: "Only orders in 10 Received, 20 Segmenting or 40 Awaiting review can be cancelled; "
+                               "nothing changed.",
     ErrorCode.NOT_FOUND: "No such API path.",
     ErrorCode.METHOD_NOT_ALLOWED: "That path does not take this HTTP method.",
     ErrorCode.INTERNAL_ERROR: "An unexpected fault on our side; nothing was half-written. Retry later.",

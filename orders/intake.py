@@ -22,10 +22,11 @@ from infrastructure import credentials, ratelimit
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_fetch, enqueue_soon
 from orders import lifecycle
-from orders.checks import ascii_digits, required
+from orders.checks import ascii_digits, optional_text, required
 from orders.codes import FAILURE_DESCRIPTIONS, ErrorCode, FailureReason, Status
 from orders.errors import ServiceError
 from orders.finals import final_image_url
+from orders.lookups import unknown_ticket
 from orders.models import Customer, Order, Template, utcnow
 from orders.templates import CENT, MAX_DELIVERY_HOURS, MIN_DELIVERY_HOURS
 
@@ -47,6 +48,28 @@ class AddImageRequest:
     requested_hours: str = ""
     callback_url: str = ""
     idempotency_key: str = ""
+    customer_image_id: str = ""
+    product_id: str = ""
+    instructions: str = ""
+
+
+MAX_REFERENCE = 100  # CustomerImageId, ProductId
+MAX_INSTRUCTIONS = 2000
+
+
+@dataclass(frozen=True)
+class CustomerWords:
+    """What the customer says about an order in its own words."""
+
+    customer_image_id: str | None
+    product_id: str | None
+    instructions: str | None
+
+    @classmethod
+    def of(cls, req: AddImageRequest) -> CustomerWords:
+        return cls(optional_text("CustomerImageId", req.customer_image_id, MAX_REFERENCE),
+                   optional_text("ProductId", req.product_id, MAX_REFERENCE),
+                   optional_text("Instructions", req.instructions, MAX_INSTRUCTIONS, multiline=True))
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,7 @@ class ImageStatus:
     status: Status
     final_image_url: str
     message: str
+    customer_image_id: str
 
 
 # The columns an API call needs of an account: reading just these (not the
@@ -140,8 +164,10 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
     image_url2 = _http_url("ImageURL2", req.image_url2)
     callback_url = _http_url("ImageCallbackURL", req.callback_url)
     hours = _delivery_hours(req.requested_hours, template.delivery_hours)
+    words = CustomerWords.of(req)
     key = _idempotency_key(req.idempotency_key)
-    digest = _request_digest(template.id, image_url, image_url2, callback_url, hours, developer) if key else None
+    digest = _request_digest(template.id, image_url, image_url2, callback_url, hours, developer, words) if key \
+        else None
     if key:
         earlier = _replay(customer.id, key, digest)
         if earlier is not None:
@@ -151,7 +177,7 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
     ticket = str(uuid.uuid4())
     try:
         order_id = _insert_order(ticket, customer, developer, template, image_url, image_url2, callback_url,
-                                 hours, now, key, digest)
+                                 hours, now, key, digest, words)
     except IntegrityError:
         # Another POST with this key got there first: the database's unique constraint decides.
         db.session.rollback()
@@ -165,7 +191,7 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
 
 def _insert_order(ticket: str, customer: Row, developer: Row | None, template: Row, image_url: str,
                   image_url2: str | None, callback_url: str | None, hours: int, now: datetime, key: str | None,
-                  digest: str | None) -> int:
+                  digest: str | None, words: CustomerWords) -> int:
     # A Core insert: the POST is the busiest write, and the ORM's unit of work costs more than the SQL.
     order_id = db.session.execute(
         _INSERT_ORDER,
@@ -187,6 +213,9 @@ def _insert_order(ticket: str, customer: Row, developer: Row | None, template: R
             updated_at=now,
             idempotency_key=key,
             request_digest=digest,
+            customer_image_id=words.customer_image_id,
+            product_id=words.product_id,
+            instructions=words.instructions,
         ),
     ).scalar_one()
     lifecycle.record_creation(order_id, at=now, actor=f"customer:{customer.email}")
@@ -208,10 +237,11 @@ def _idempotency_key(value: str) -> str | None:
 
 
 def _request_digest(template_id: int, image_url: str, image_url2: str | None, callback_url: str | None,
-                    hours: int, developer: Row | None) -> str:
+                    hours: int, developer: Row | None, words: CustomerWords) -> str:
     """What the order asks for, as the replay of a key must ask it again."""
     parts = [str(template_id), image_url, image_url2 or "", callback_url or "", str(hours),
-             str(developer.id if developer else "")]
+             str(developer.id if developer else ""), words.customer_image_id or "", words.product_id or "",
+             words.instructions or ""]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -240,7 +270,7 @@ def _replay(customer_id: int, key: str, digest: str | None) -> PlacedOrder | Non
 _STATUS_QUERY = (
     select(
         Customer.id, Customer.api_key_hash, Customer.active, Order.ticket, Order.status, Order.final_token,
-        Order.final_path, Order.failure_reason, Order.failure_message,
+        Order.final_path, Order.failure_reason, Order.failure_message, Order.customer_image_id,
     )
     .outerjoin(Order, and_(Order.customer_id == Customer.id, Order.ticket == bindparam("ticket")))
     .where(Customer.email == bindparam("email"))
@@ -262,13 +292,14 @@ def image_status(email: str, api_key: str, ticket: str) -> ImageStatus:
     row = _counted_sign_in(email, find)
     if row.ticket is None:
         # Another customer's ticket answers exactly like one that does not exist.
-        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+        raise unknown_ticket(ticket)
     order = row
     return ImageStatus(
         ticket=order.ticket,
         status=Status(order.status),
         final_image_url=final_image_url(order),
         message=status_message(order),
+        customer_image_id=order.customer_image_id or "",
     )
 
 

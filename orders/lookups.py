@@ -11,7 +11,24 @@ from orders.models import Order
 
 def order_by_ticket(ticket: str) -> Order:
     """The order with this ticket (case and surrounding spaces ignored); unknownTicket when none has it."""
-    order = db.session.scalar(select(Order).where(Order.ticket == (ticket or "").strip().lower()))
+    order = db.session.scalar(select(Order).where(Order.ticket == _clean(ticket)))
     if order is None:
-        raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+        raise unknown_ticket(ticket)
     return order
+
+
+def customer_order(customer_id: int, ticket: str, *, for_update: bool = False) -> Order:
+    """The customer's own order with this ticket; another customer's answers exactly like none at all."""
+    query = select(Order).where(Order.ticket == _clean(ticket), Order.customer_id == customer_id)
+    order = db.session.scalar(query.with_for_update() if for_update else query)
+    if order is None:
+        raise unknown_ticket(ticket)
+    return order
+
+
+def unknown_ticket(ticket: str) -> ServiceError:
+    return ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
+
+
+def _clean(ticket: str) -> str:
+    return (ticket or "").strip().lower()

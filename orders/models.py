@@ -62,13 +62,16 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_status_due", "status", "due_at"),
+        # GET Images: a customer's orders newest first, a page at a time (orders.listing).
+        Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_orders_customer_image_id", "customer_id", "customer_image_id"),
         # One order per customer and idempotency key, however many POSTs race (orders.intake).
         UniqueConstraint("customer_id", "idempotency_key", name="uq_orders_customer_idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
     ticket: Mapped[str] = mapped_column(String(36), unique=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     developer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     commission_amount: Mapped[Decimal | None] = mapped_column(Money)
     template_id: Mapped[int] = mapped_column(ForeignKey("templates.id"))
@@ -77,6 +80,10 @@ class Order(db.Model):
     image_url: Mapped[str] = mapped_column(Text)
     image_url2: Mapped[str | None] = mapped_column(Text)
     callback_url: Mapped[str | None] = mapped_column(Text)
+    # The customer's own words about the order: its reference, its product, and notes for the operator.
+    customer_image_id: Mapped[str | None] = mapped_column(String(100))
+    product_id: Mapped[str | None] = mapped_column(String(100))
+    instructions: Mapped[str | None] = mapped_column(Text)
     # The customer's Idempotency-Key, and a digest of what was asked with it (a replay must match).
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_digest: Mapped[str | None] = mapped_column(String(64))

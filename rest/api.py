@@ -11,11 +11,11 @@ from werkzeug.exceptions import HTTPException
 
 from infrastructure import ratelimit
 from infrastructure.extensions import db
-from orders import intake
+from orders import cancellation, intake, listing
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.models import Template
-from rest.formats import envelope, request_param, request_params, respond
+from rest.formats import envelope, iso_utc, request_param, request_params, respond
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def _count_call() -> None:
     # A body is counted per address before it is read, so one that breaks the parser counts too.
     # A call without one (GET Status, the most frequent) is counted once, at sign-in: per account,
     # or as a failed sign-in per address and e-mail. One Redis round trip fewer on every poll.
-    ratelimit.count_address(request.remote_addr, has_body=request.method in ("POST", "PUT", "PATCH"))
+    ratelimit.count_address(request.remote_addr, has_body=request.method in ("POST", "PUT", "PATCH", "DELETE"))
 
 
 def counted_elsewhere() -> bool:
@@ -40,6 +40,8 @@ ROOTS = {
     "rest.templates": "TEMPLATESRESPONSE",
     "rest.add_image": "ADDIMAGERESPONSE",
     "rest.image_status": "IMAGESTATUSRESPONSE",
+    "rest.images": "IMAGESLISTRESPONSE",
+    "rest.cancel_image": "CANCELIMAGERESPONSE",
 }
 FALLBACK_ROOT = "ERRORRESPONSE"
 
@@ -64,6 +66,9 @@ def add_image() -> Response:
             requested_hours=params.get("imagerequesteddeliverytimeinhours", ""),
             callback_url=params.get("imagecallbackurl", ""),
             idempotency_key=params.get("idempotencykey") or request.headers.get("Idempotency-Key", ""),
+            customer_image_id=params.get("customerimageid", ""),
+            product_id=params.get("productid", ""),
+            instructions=params.get("instructions", ""),
         )
     )
     return respond(ROOTS["rest.add_image"], envelope(ErrorCode.NO_ERROR, IMAGETICKET=order.ticket))
@@ -82,9 +87,45 @@ def image_status(ticket: str) -> Response:
                 "IMAGETICKET": status.ticket,
                 "STATUSID": int(status.status),
                 "STATUSNAME": status.status.wire_name,
+                "CUSTOMERIMAGEID": status.customer_image_id,
             },
         ),
     )
+
+
+@bp.get("/Images/", strict_slashes=False)
+def images() -> Response:
+    page = listing.list_images(request_param("ContactEmail"), request_param("ContactAPIkey"), listing.ImagesQuery(
+        status_ids=request_param("StatusId"),
+        created_from=request_param("From"),
+        created_to=request_param("To"),
+        customer_image_id=request_param("CustomerImageId"),
+        page=request_param("Page"),
+        per_page=request_param("PerPage"),
+    ))
+    return respond(ROOTS["rest.images"], envelope(
+        ErrorCode.NO_ERROR, TOTAL=page.total, PAGE=page.number, PERPAGE=page.per_page,
+        IMAGES=[_image(item) for item in page.items]))
+
+
+def _image(item: listing.ImageSummary) -> dict:
+    return {
+        "IMAGETICKET": item.ticket,
+        "CUSTOMERIMAGEID": item.customer_image_id,
+        "STATUSID": int(item.status),
+        "STATUSNAME": item.status.wire_name,
+        "CREATED": iso_utc(item.created_at),
+        "DUE": iso_utc(item.due_at),
+        "FINALIMAGEURL": item.final_image_url,
+    }
+
+
+@bp.delete("/Image/<ticket>/", strict_slashes=False)
+@bp.post("/Image/<ticket>/Cancel/", strict_slashes=False)
+def cancel_image(ticket: str) -> Response:
+    status = cancellation.cancel(request_param("ContactEmail"), request_param("ContactAPIkey"), ticket)
+    return respond(ROOTS["rest.cancel_image"], envelope(
+        ErrorCode.NO_ERROR, IMAGETICKET=ticket.strip().lower(), STATUSID=int(status), STATUSNAME=status.wire_name))
 
 
 def _template(t: Template) -> dict:

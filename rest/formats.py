@@ -6,6 +6,7 @@ written as XML by default or as JSON when the client prefers application/json.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from flask import Response, request
@@ -15,7 +16,7 @@ from orders.codes import ErrorCode
 from orders.errors import ServiceError
 
 # A list under one of these keys is written as repeated child elements.
-LIST_ITEMS = {"TEMPLATES": "TEMPLATE"}
+LIST_ITEMS = {"TEMPLATES": "TEMPLATE", "IMAGES": "IMAGE"}
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 XML_TYPE = "application/xml; charset=utf-8"
@@ -45,7 +46,7 @@ def request_params() -> dict[str, str]:
 
 
 def _body_params() -> dict[str, str]:
-    if request.method not in ("POST", "PUT", "PATCH"):
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return {}
     mimetype = request.mimetype
     if mimetype in _FORM_TYPES:
@@ -100,6 +101,11 @@ def client_prefers_json() -> bool:
     """The client's Accept header prefers JSON to the reference API's XML."""
     best = request.accept_mimetypes.best_match(["application/xml", "application/json"], default="application/xml")
     return best == "application/json"
+
+
+def iso_utc(moment: datetime | None) -> str:
+    """A stored (naive UTC) time on the wire: ISO 8601 with Z, to the second."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
 
 
 def to_xml(root: str, fields: dict[str, Any]) -> bytes:

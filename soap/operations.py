@@ -1,19 +1,20 @@
-"""The three SOAP operations: each reads its arguments, calls orders.intake, and shapes the answer.
+"""The SOAP operations: each reads its arguments, calls the service in orders/, and shapes the answer.
 
 Every operation answers (ErrorCode, Message, payload). A ServiceError, and a
 call over the rate limit, become the same tuple with the error's code and no
-payload; that happens once for all three, in soap.app.FlaskBoundApplication.
+payload; that happens once for all of them, in soap.app.FlaskBoundApplication.
 Method names are the wire's operation names, which spyne takes from them.
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from spyne import ServiceBase, Unicode, rpc
 
-from orders import intake
+from orders import cancellation, intake, listing
 from orders.codes import ErrorCode
-from soap.types import ImageStatus, Required, Templates, template_of
+from soap.types import CancelledImage, ImagesList, ImageStatus, ImageSummary, Required, Templates, template_of
 
 NO_ERROR = ErrorCode.NO_ERROR.value
 ANSWER = ("ErrorCode", "Message")
@@ -27,6 +28,11 @@ def _text(value: str | None) -> str:
     return value or ""
 
 
+def _utc(moment: datetime) -> datetime:
+    """A stored naive-UTC time, marked as UTC so it goes on the wire with Z."""
+    return moment.replace(tzinfo=UTC)
+
+
 class OrdersService(ServiceBase):
     @rpc(Unicode, Unicode, _in_arg_names=_CREDENTIALS,
          _returns=(Required, Required, Templates), _out_variable_names=(*ANSWER, "Templates"))
@@ -34,7 +40,7 @@ class OrdersService(ServiceBase):
         found = intake.list_templates(_text(email), _text(api_key))
         return NO_ERROR, "", [template_of(t) for t in found]
 
-    @rpc(Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode,
+    @rpc(Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode,
          _in_arg_names={
              **_CREDENTIALS,
              "developer_api_key": "DeveloperAPIkey",
@@ -44,12 +50,16 @@ class OrdersService(ServiceBase):
              "requested_hours": "ImageRequestedDeliveryTimeInHours",
              "callback_url": "ImageCallbackURL",
              "idempotency_key": "IdempotencyKey",
+             "customer_image_id": "CustomerImageId",
+             "product_id": "ProductId",
+             "instructions": "Instructions",
          },
          _returns=(Required, Required, Unicode), _out_variable_names=(*ANSWER, "ImageTicket"))
     def AddImage(ctx: Any, email: str | None, api_key: str | None, developer_api_key: str | None,  # noqa: N802
                  template_id: str | None, image_url: str | None, image_url2: str | None,
                  requested_hours: str | None, callback_url: str | None,
-                 idempotency_key: str | None = None) -> tuple[str, str, str]:
+                 idempotency_key: str | None = None, customer_image_id: str | None = None,
+                 product_id: str | None = None, instructions: str | None = None) -> tuple[str, str, str]:
         order = intake.add_image(
             intake.AddImageRequest(
                 contact_email=_text(email),
@@ -61,6 +71,9 @@ class OrdersService(ServiceBase):
                 requested_hours=_text(requested_hours),
                 callback_url=_text(callback_url),
                 idempotency_key=_text(idempotency_key),
+                customer_image_id=_text(customer_image_id),
+                product_id=_text(product_id),
+                instructions=_text(instructions),
             )
         )
         return NO_ERROR, "", order.ticket
@@ -75,4 +88,29 @@ class OrdersService(ServiceBase):
             ImageTicket=status.ticket,
             StatusId=int(status.status),
             StatusName=status.status.wire_name,
+            CustomerImageId=status.customer_image_id,
         )
+
+    @rpc(Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode,
+         _in_arg_names={**_CREDENTIALS, "status_ids": "StatusId", "created_from": "From", "created_to": "To",
+                        "customer_image_id": "CustomerImageId", "page": "Page", "per_page": "PerPage"},
+         _returns=(Required, Required, ImagesList), _out_variable_names=(*ANSWER, "ImagesList"))
+    def GetImagesList(ctx: Any, email: str | None, api_key: str | None, status_ids: str | None,  # noqa: N802
+                      created_from: str | None, created_to: str | None, customer_image_id: str | None,
+                      page: str | None, per_page: str | None) -> tuple[str, str, ImagesList]:
+        found = listing.list_images(_text(email), _text(api_key), listing.ImagesQuery(
+            status_ids=_text(status_ids), created_from=_text(created_from), created_to=_text(created_to),
+            customer_image_id=_text(customer_image_id), page=_text(page), per_page=_text(per_page)))
+        return NO_ERROR, "", ImagesList(Total=found.total, Page=found.number, PerPage=found.per_page, Images=[
+            ImageSummary(ImageTicket=item.ticket, CustomerImageId=item.customer_image_id, StatusId=int(item.status),
+                         StatusName=item.status.wire_name, Created=_utc(item.created_at), Due=_utc(item.due_at),
+                         FinalImageURL=item.final_image_url)
+            for item in found.items])
+
+    @rpc(Unicode, Unicode, Unicode, _in_arg_names={**_CREDENTIALS, "ticket": "ImageTicket"},
+         _returns=(Required, Required, CancelledImage), _out_variable_names=(*ANSWER, "Image"))
+    def CancelImage(ctx: Any, email: str | None, api_key: str | None,  # noqa: N802
+                    ticket: str | None) -> tuple[str, str, CancelledImage]:
+        status = cancellation.cancel(_text(email), _text(api_key), _text(ticket))
+        return NO_ERROR, "", CancelledImage(ImageTicket=_text(ticket).strip().lower(), StatusId=int(status),
+                                            StatusName=status.wire_name)

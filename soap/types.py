@@ -5,7 +5,7 @@ describe one order the same way.
 """
 from __future__ import annotations
 
-from spyne import Array, ComplexModel, Decimal, Integer, Unicode
+from spyne import Array, ComplexModel, DateTime, Decimal, Integer, Unicode
 
 from orders.models import Template as TemplateRow
 
@@ -39,6 +39,39 @@ class ImageStatus(ComplexModel):
     __namespace__ = NAMESPACE
     _type_info = [
         ("FinalImageURL", Unicode),
+        ("ImageTicket", Unicode),
+        ("StatusId", Integer),
+        ("StatusName", Unicode),
+        ("CustomerImageId", Unicode),
+    ]
+
+
+class ImageSummary(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("ImageTicket", Unicode),
+        ("CustomerImageId", Unicode),
+        ("StatusId", Integer),
+        ("StatusName", Unicode),
+        ("Created", DateTime),
+        ("Due", DateTime),
+        ("FinalImageURL", Unicode),
+    ]
+
+
+class ImagesList(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("Total", Integer),
+        ("Page", Integer),
+        ("PerPage", Integer),
+        ("Images", Array(ImageSummary)),
+    ]
+
+
+class CancelledImage(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
         ("ImageTicket", Unicode),
         ("StatusId", Integer),
         ("StatusName", Unicode),

@@ -51,3 +51,25 @@ def test_a_wrong_key_shows_the_error_envelope(page, customer):
     form.locator("button").click()
     form.locator(".response").filter(has_text="HTTP 401").wait_for()
     assert "<ERRORCODE>invalidCredentials</ERRORCODE>" in form.locator(".response").inner_text()
+
+
+def _fill(form, **fields: str) -> None:
+    for name, value in fields.items():
+        form.locator(f'input[name="{name}"]').fill(value)
+
+
+def test_the_images_form_lists_an_order_and_the_cancel_form_cancels_it(page, client, customer, template_id):
+    from tests.support.api import post_image, ticket_of
+
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, CustomerImageId="sku-5"))
+    listing = _form(page, "/REST.svc/Images/")
+    _fill(listing, ContactEmail=customer.email, ContactAPIkey=customer.api_key, StatusId="10")
+    listing.locator("button").click()
+    listing.locator(".response").filter(has_text="<IMAGETICKET>").wait_for()
+    assert f"<IMAGETICKET>{ticket}</IMAGETICKET>" in listing.locator(".response").inner_text()
+
+    cancel = page.locator('form[data-path="/REST.svc/Image/{ImageTicket}/"]')
+    _fill(cancel, ContactEmail=customer.email, ContactAPIkey=customer.api_key, ImageTicket=ticket)
+    cancel.locator("button").click()
+    cancel.locator(".response").filter(has_text="<STATUSNAME>").wait_for()
+    assert "<STATUSNAME>Cancelled</STATUSNAME>" in cancel.locator(".response").inner_text()

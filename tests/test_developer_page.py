@@ -16,11 +16,13 @@ def test_developer_page_lists_every_operation_and_code(client):
 def test_developer_page_has_a_test_form_for_each_operation(client):
     page = client.get("/developer/").get_data(as_text=True)
 
-    assert page.count('class="tryit"') == 3
-    assert 'data-path="/REST.svc/Image/"' in page
+    for path in ("/REST.svc/Templates/", "/REST.svc/Image/", "/REST.svc/Image/Status/{ImageTicket}/",
+                 "/REST.svc/Images/", "/REST.svc/Image/{ImageTicket}/"):
+        assert f'data-path="{path}"' in page
     assert client.get("/static/js/developer.js").status_code == 200
 
 
 def test_published_schemas_are_served(client):
-    for name in ("templates-response", "add-image-response", "image-status-response", "error-response", "common"):
+    for name in ("templates-response", "add-image-response", "image-status-response", "images-list-response",
+                 "cancel-image-response", "error-response", "common"):
         assert client.get(f"/static/schemas/{name}.xsd").status_code == 200

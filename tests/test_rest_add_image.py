@@ -43,6 +43,30 @@ def test_answers_a_ticket_for_the_reference_payload(client, customer, template_i
     assert len(doc.findtext("IMAGETICKET")) == 36
 
 
+def test_order_keeps_the_customer_s_reference_product_and_instructions(app, client, customer, template_id):
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, CustomerImageId="sku-17",
+                                  ProductId="shirt-blue", Instructions="Keep the hanger.\nRemove the tag."))
+
+    order = _order(app, ticket)
+    assert (order.customer_image_id, order.product_id, order.instructions) == (
+        "sku-17", "shirt-blue", "Keep the hanger.\nRemove the tag.")
+
+
+def test_status_returns_the_customer_image_id(client, customer, template_id):
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, CustomerImageId="sku-17"))
+
+    status = parse_valid(client.get(f"/REST.svc/Image/Status/{ticket}/", query_string=customer.creds()))
+
+    assert status.findtext("IMAGESTATUS/CUSTOMERIMAGEID") == "sku-17"
+
+
+def test_fields_at_their_longest_are_accepted(app, client, customer, template_id):
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, CustomerImageId="c" * 100,
+                                  ProductId="p" * 100, Instructions="i" * 2000))
+
+    assert len(_order(app, ticket).instructions) == 2000
+
+
 def test_order_keeps_template_price_and_due_time(app, client, customer, make_template):
     template = make_template(price="3.10", currency_id=2, delivery_hours=48)
     order = _order(app, ticket_of(post_image(client, customer, templateId=template)))
@@ -158,6 +182,12 @@ BAD_REQUESTS = [
     ("non-numeric template", {"templateId": "abc"}, 400, "invalidParameter"),
     ("unknown template", {"templateId": "9999999"}, 404, "unknownTemplate"),
     ("object as value", {"ImageURL": {"url": "http://a.example/a.jpg"}}, 400, "invalidParameter"),
+    ("over-long CustomerImageId", {"CustomerImageId": "x" * 101}, 400, "invalidParameter"),
+    ("over-long ProductId", {"ProductId": "x" * 101}, 400, "invalidParameter"),
+    ("over-long Instructions", {"Instructions": "x" * 2001}, 400, "invalidParameter"),
+    ("over-long IdempotencyKey", {"IdempotencyKey": "x" * 256}, 400, "invalidParameter"),
+    ("line break in CustomerImageId", {"CustomerImageId": "a\nb"}, 400, "invalidParameter"),
+    ("control character in Instructions", {"Instructions": "cut\x00here"}, 400, "invalidParameter"),
 ]
 
 

@@ -11,7 +11,8 @@ def test_new_order_is_received_with_an_empty_final_url(client, customer, templat
 
     assert doc.findtext("ERRORCODE") == "noError"
     status = doc.find("IMAGESTATUS")
-    assert [c.tag for c in status] == ["FINALIMAGEURL", "IMAGETICKET", "STATUSID", "STATUSNAME"]
+    assert [c.tag for c in status] == ["FINALIMAGEURL", "IMAGETICKET", "STATUSID", "STATUSNAME",
+                                      "CUSTOMERIMAGEID"]
     assert status.findtext("FINALIMAGEURL") == ""
     assert status.findtext("IMAGETICKET") == ticket
     assert (status.findtext("STATUSID"), status.findtext("STATUSNAME")) == ("10", "Received")
@@ -22,7 +23,7 @@ def test_status_as_json(client, customer, template_id):
     response = client.get(f"/REST.svc/Image/Status/{ticket}/", query_string=customer.creds(),
                           headers={"Accept": "application/json"})
     assert response.get_json()["IMAGESTATUS"] == {
-        "FINALIMAGEURL": "", "IMAGETICKET": ticket, "STATUSID": 10, "STATUSNAME": "Received"
+        "FINALIMAGEURL": "", "IMAGETICKET": ticket, "STATUSID": 10, "STATUSNAME": "Received", "CUSTOMERIMAGEID": ""
     }
 
 

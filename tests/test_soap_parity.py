@@ -99,3 +99,40 @@ def test_wrong_key_for_templates_gets_the_same_code(client, live_server, custome
     soap = answer(post(live_server, envelope("GetTemplates", **bad)), "GetTemplates")
 
     assert child_text(soap, "ErrorCode") == rest.findtext("ERRORCODE") == "invalidCredentials"
+
+
+def test_both_protocols_list_the_same_images(client, zeep_client, customer, template_id):
+    for n in range(3):
+        ticket_of(post_image(client, customer, templateId=template_id, CustomerImageId=f"sku-{n}"))
+
+    rest = parse_valid(client.get("/REST.svc/Images/", query_string={**customer.creds(), "PerPage": "2"}))
+    soap = zeep_client.service.GetImagesList(customer.email, customer.api_key, PerPage="2").ImagesList
+
+    assert [(i.ImageTicket, i.CustomerImageId, str(i.StatusId), i.Created.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            for i in soap.Images.ImageSummary] == [
+        tuple(i.findtext(n) for n in ("IMAGETICKET", "CUSTOMERIMAGEID", "STATUSID", "CREATED"))
+        for i in rest.iterfind("IMAGES/IMAGE")]
+    assert str(soap.Total) == rest.findtext("TOTAL")
+
+
+LIST_MISTAKES = [("page zero", {"Page": "0"}), ("per page 501", {"PerPage": "501"}),
+                 ("from after to", {"From": "2026-11-09", "To": "2026-11-08"}), ("bad date", {"To": "2026-13-01"})]
+
+
+@pytest.mark.parametrize("case, params", LIST_MISTAKES, ids=[c[0] for c in LIST_MISTAKES])
+def test_the_same_list_mistake_gets_the_same_code_and_message(client, zeep_client, customer, case, params):
+    rest = parse_valid(client.get("/REST.svc/Images/", query_string={**customer.creds(), **params}))
+    soap = zeep_client.service.GetImagesList(customer.email, customer.api_key, **params)
+
+    assert (soap.ErrorCode, soap.Message) == (rest.findtext("ERRORCODE"), rest.findtext("message"))
+
+
+def test_cancelling_twice_gets_the_same_code_and_message(client, zeep_client, customer, template_id):
+    ticket = ticket_of(post_image(client, customer, templateId=template_id))
+    zeep_client.service.CancelImage(customer.email, customer.api_key, ticket)
+
+    rest = parse_valid(client.delete(f"/REST.svc/Image/{ticket}/", query_string=customer.creds()))
+    soap = zeep_client.service.CancelImage(customer.email, customer.api_key, ticket)
+
+    assert (soap.ErrorCode, soap.Message) == (rest.findtext("ERRORCODE"), rest.findtext("message"))
+    assert soap.ErrorCode == "notCancellable"

@@ -27,3 +27,15 @@ def test_suds_orders_and_polls_an_image(suds_client, customer, template_id):
 def test_suds_gets_application_errors_as_answers(suds_client, customer):
     answer = suds_client.service.GetImageStatus(customer.email, customer.api_key, "no-such-ticket")
     assert answer.ErrorCode == "unknownTicket"
+
+
+def test_suds_lists_images(suds_client, customer, template_id):
+    added = suds_client.service.AddImage(ContactEmail=customer.email, ContactAPIkey=customer.api_key,
+                                         TemplateId=str(template_id), ImageURL="https://images.example/a.png",
+                                         CustomerImageId="sku-1")
+
+    answer = suds_client.service.GetImagesList(ContactEmail=customer.email, ContactAPIkey=customer.api_key)
+
+    assert answer.ErrorCode == "noError"
+    (listed,) = answer.ImagesList.Images.ImageSummary
+    assert (listed.ImageTicket, listed.CustomerImageId, listed.StatusId) == (added.ImageTicket, "sku-1", 10)

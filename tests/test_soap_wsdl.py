@@ -31,9 +31,12 @@ def test_wsdl_has_the_documented_target_namespace(wsdl):
     assert wsdl.get("targetNamespace") == NAMESPACE == "urn:clipping-orders:soap:v1"
 
 
-def test_wsdl_offers_the_three_operations(wsdl):
+OPERATIONS = {"GetTemplates", "AddImage", "GetImageStatus", "GetImagesList", "CancelImage"}
+
+
+def test_wsdl_offers_every_operation(wsdl):
     operations = {op.get("name") for op in wsdl.iterfind(f"{{{WSDL}}}portType/{{{WSDL}}}operation")}
-    assert operations == {"GetTemplates", "AddImage", "GetImageStatus"}
+    assert operations == OPERATIONS
 
 
 def test_wsdl_names_the_reference_fields(schema, wsdl):
@@ -44,14 +47,20 @@ def test_wsdl_names_the_reference_fields(schema, wsdl):
     assert children("GetTemplates") == ["ContactEmail", "ContactAPIkey"]
     assert children("AddImage") == ["ContactEmail", "ContactAPIkey", "DeveloperAPIkey", "TemplateId", "ImageURL",
                                     "ImageURL2", "ImageRequestedDeliveryTimeInHours", "ImageCallbackURL",
-                                    "IdempotencyKey"]
+                                    "IdempotencyKey", "CustomerImageId", "ProductId", "Instructions"]
     assert children("GetImageStatus") == ["ContactEmail", "ContactAPIkey", "ImageTicket"]
     assert children("GetTemplatesResponse") == ["ErrorCode", "Message", "Templates"]
     assert children("AddImageResponse") == ["ErrorCode", "Message", "ImageTicket"]
     assert children("GetImageStatusResponse") == ["ErrorCode", "Message", "ImageStatus"]
     assert children("Template") == ["Price", "TemplateId", "TemplateName"]
     assert children("Price") == ["Amount", "CurrencyId"]
-    assert children("ImageStatus") == ["FinalImageURL", "ImageTicket", "StatusId", "StatusName"]
+    assert children("ImageStatus") == ["FinalImageURL", "ImageTicket", "StatusId", "StatusName", "CustomerImageId"]
+    assert children("GetImagesList") == ["ContactEmail", "ContactAPIkey", "StatusId", "From", "To",
+                                         "CustomerImageId", "Page", "PerPage"]
+    assert children("ImagesList") == ["Total", "Page", "PerPage", "Images"]
+    assert children("ImageSummary") == ["ImageTicket", "CustomerImageId", "StatusId", "StatusName", "Created", "Due",
+                                        "FinalImageURL"]
+    assert children("CancelImage") == ["ContactEmail", "ContactAPIkey", "ImageTicket"]
 
 
 def test_answers_are_valid_against_the_wsdl_schema(live_server, schema, customer, template_id):
@@ -59,6 +68,14 @@ def test_answers_are_valid_against_the_wsdl_schema(live_server, schema, customer
     templates = answer(response, "GetTemplates")
 
     assert schema.validate(templates), schema.error_log
+
+
+def test_list_answers_are_valid_against_the_wsdl_schema(live_server, schema, customer, template_id):
+    post(live_server, envelope("AddImage", ContactEmail=customer.email, ContactAPIkey=customer.api_key,
+                               ImageURL="http://images.example/a.jpg"))
+    response = post(live_server, envelope("GetImagesList", ContactEmail=customer.email,
+                                          ContactAPIkey=customer.api_key))
+    assert schema.validate(answer(response, "GetImagesList")), schema.error_log
 
 
 def test_error_answers_are_valid_against_the_wsdl_schema(live_server, schema, customer):

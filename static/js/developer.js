@@ -26,8 +26,10 @@ async function send(event) {
   const fields = formFields(form);
   let url = buildUrl(form, fields);
   const options = { method: form.dataset.method, headers: { Accept: "application/xml" } };
-  if (options.method === "GET") {
-    url += "?" + new URLSearchParams(fields).toString();
+  if (options.method === "GET" || options.method === "DELETE") {
+    // Empty filters are left out, so the server applies its defaults.
+    const given = Object.entries(fields).filter(([, value]) => value !== "");
+    url += "?" + new URLSearchParams(given).toString();
   } else {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(fields, null, 2);

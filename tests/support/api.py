@@ -11,6 +11,8 @@ _SCHEMA_FOR_ROOT = {
     "TEMPLATESRESPONSE": "templates-response.xsd",
     "ADDIMAGERESPONSE": "add-image-response.xsd",
     "IMAGESTATUSRESPONSE": "image-status-response.xsd",
+    "IMAGESLISTRESPONSE": "images-list-response.xsd",
+    "CANCELIMAGERESPONSE": "cancel-image-response.xsd",
     "ERRORRESPONSE": "error-response.xsd",
 }
 

@@ -1,0 +1,114 @@
+"""GET Images: a customer's own orders, filtered and paged, newest first."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Row, select
+
+from infrastructure.extensions import db
+from orders.checks import ascii_digits, optional_text, whole_number
+from orders.codes import ErrorCode, Status
+from orders.errors import ServiceError
+from orders.finals import final_image_url
+from orders.intake import MAX_REFERENCE, authenticate
+from orders.models import Order
+from orders.paging import Page, page_of
+
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 100, 500
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class ImagesQuery:
+    """GET Images' filters, as strings exactly as the caller sent them."""
+
+    status_ids: str = ""
+    created_from: str = ""
+    created_to: str = ""
+    customer_image_id: str = ""
+    page: str = ""
+    per_page: str = ""
+
+
+@dataclass(frozen=True)
+class ImageSummary:
+    ticket: str
+    customer_image_id: str
+    status: Status
+    created_at: datetime
+    due_at: datetime
+    final_image_url: str
+
+
+_COLUMNS = (Order.ticket, Order.customer_image_id, Order.status, Order.created_at, Order.due_at,
+            Order.final_token, Order.final_path)
+
+
+def list_images(email: str, api_key: str, query: ImagesQuery) -> Page[ImageSummary]:
+    customer = authenticate(email, api_key)
+    statuses = _statuses(query.status_ids)
+    start, end = _time("From", query.created_from, end=False), _time("To", query.created_to, end=True)
+    if start and end and start >= end:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "From must not be after To")
+    reference = optional_text("CustomerImageId", query.customer_image_id, MAX_REFERENCE)
+    number = whole_number("Page", query.page, 1, MAX_PAGE, 1)
+    per_page = whole_number("PerPage", query.per_page, 1, MAX_PER_PAGE, DEFAULT_PER_PAGE)
+
+    # Served by ix_orders_customer_created: the customer's rows in creation order, read backwards.
+    found = select(*_COLUMNS).where(Order.customer_id == customer.id)
+    if statuses:
+        found = found.where(Order.status.in_(statuses))
+    if start:
+        found = found.where(Order.created_at >= start)
+    if end:
+        found = found.where(Order.created_at < end)
+    if reference:
+        found = found.where(Order.customer_image_id == reference)
+    page = page_of(found.order_by(Order.created_at.desc(), Order.id.desc()), number, per_page, rows=True)
+    db.session.rollback()  # end the read transaction
+    return Page([_summary(row) for row in page.items], page.number, page.per_page, page.total)
+
+
+def _summary(row: Row) -> ImageSummary:
+    return ImageSummary(row.ticket, row.customer_image_id or "", Status(row.status), row.created_at, row.due_at,
+                        final_image_url(row))
+
+
+def _statuses(value: str) -> list[int]:
+    """StatusId: one status id or a comma list of them."""
+    wanted = []
+    for part in (value or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not ascii_digits(part) or int(part) not in Status._value2member_map_:
+            known = ", ".join(str(int(s)) for s in Status)
+            raise ServiceError(ErrorCode.INVALID_PARAMETER, f"StatusId must be status ids from {known}, not {part!r}")
+        wanted.append(int(part))
+    return wanted
+
+
+def _time(name: str, value: str, *, end: bool) -> datetime | None:
+    """An ISO 8601 date or time as naive UTC (the database's form).
+
+    A bare date means its whole day: From the day's start, To the next day's start (exclusive),
+    so From=To=2026-12-03 lists that day. A time without a zone is read as UTC.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            start = datetime.combine(day, time())
+            return start + timedelta(days=1) if end else start
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER,
+                           f"{name} must be an ISO 8601 date or time such as 2026-12-03 or "
+                           f"2026-12-03T16:40:00Z, not {value[:40]!r}") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    # A time is an exact bound; To includes it.
+    return moment + timedelta(microseconds=1) if end else moment
