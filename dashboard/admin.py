@@ -6,7 +6,7 @@ from flask_login import current_user, login_user
 
 from dashboard import forms, require_admin
 from infrastructure.extensions import db
-from orders import callbacks, lookups, operators, previews
+from orders import billing, callbacks, lookups, operators, previews
 from orders import customers as customer_service
 from orders import templates as template_service
 from orders.codes import CURRENCIES
@@ -57,6 +57,23 @@ def customer(customer_id: int) -> str:
     return render_template("dashboard/admin/customer.html", customer=found,
                            orders=customer_service.customer_orders(customer_id,
                                                                    forms.page_number(request.args.get("page"))))
+
+
+@bp.get("/customers/<int:customer_id>/statements")
+def statements(customer_id: int) -> str:
+    found = customer_service.customer_by_id(customer_id)
+    month = billing.Month.parse(request.args.get("month") or str(billing.recent_months(1)[0]))
+    return render_template("dashboard/admin/statement.html", customer=found, month=month,
+                           statement=billing.statement_of(customer_id, month), months=billing.recent_months(),
+                           currencies=CURRENCIES)
+
+
+@bp.get("/customers/<int:customer_id>/statements/<month>.csv")
+def statement_csv(customer_id: int, month: str) -> Response:
+    found = billing.statement_of(customer_service.customer_by_id(customer_id).id, billing.Month.parse(month))
+    response = Response(billing.statement_csv(found), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="statement-{customer_id}-{found.month}.csv"'
+    return response
 
 
 @bp.post("/customers/<int:customer_id>/active")

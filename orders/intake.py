@@ -22,7 +22,7 @@ from infrastructure import credentials, ratelimit
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_fetch, enqueue_soon
 from orders import lifecycle
-from orders.checks import ascii_digits, optional_text, required
+from orders.checks import ascii_digits, flag, optional_text, required
 from orders.codes import FAILURE_DESCRIPTIONS, ErrorCode, FailureReason, Status
 from orders.errors import ServiceError
 from orders.finals import final_image_url
@@ -33,6 +33,7 @@ from orders.templates import CENT, MAX_DELIVERY_HOURS, MIN_DELIVERY_HOURS
 log = logging.getLogger(__name__)
 
 MAX_URL_LENGTH = 2048
+TEST_PRICE = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class AddImageRequest:
     customer_image_id: str = ""
     product_id: str = ""
     instructions: str = ""
+    test: str = ""  # "1"/"true": test mode
 
 
 MAX_REFERENCE = 100  # CustomerImageId, ProductId
@@ -64,12 +66,14 @@ class CustomerWords:
     customer_image_id: str | None
     product_id: str | None
     instructions: str | None
+    test: bool
 
     @classmethod
     def of(cls, req: AddImageRequest) -> CustomerWords:
         return cls(optional_text("CustomerImageId", req.customer_image_id, MAX_REFERENCE),
                    optional_text("ProductId", req.product_id, MAX_REFERENCE),
-                   optional_text("Instructions", req.instructions, MAX_INSTRUCTIONS, multiline=True))
+                   optional_text("Instructions", req.instructions, MAX_INSTRUCTIONS, multiline=True),
+                   flag("Test", req.test))
 
 
 @dataclass(frozen=True)
@@ -193,15 +197,17 @@ def _insert_order(ticket: str, customer: Row, developer: Row | None, template: R
                   image_url2: str | None, callback_url: str | None, hours: int, now: datetime, key: str | None,
                   digest: str | None, words: CustomerWords) -> int:
     # A Core insert: the POST is the busiest write, and the ORM's unit of work costs more than the SQL.
+    # A test order costs nothing and earns no commission (orders.testmode).
+    price = TEST_PRICE if words.test else template.price_amount
     order_id = db.session.execute(
         _INSERT_ORDER,
         dict(
             ticket=ticket,
             customer_id=customer.id,
             developer_id=developer.id if developer else None,
-            commission_amount=_commission(template.price_amount, developer),
+            commission_amount=None if words.test else _commission(template.price_amount, developer),
             template_id=template.id,
-            price_amount=template.price_amount,
+            price_amount=price,
             currency_id=template.currency_id,
             image_url=image_url,
             image_url2=image_url2,
@@ -216,6 +222,7 @@ def _insert_order(ticket: str, customer: Row, developer: Row | None, template: R
             customer_image_id=words.customer_image_id,
             product_id=words.product_id,
             instructions=words.instructions,
+            is_test=words.test,
         ),
     ).scalar_one()
     lifecycle.record_creation(order_id, at=now, actor=f"customer:{customer.email}")
@@ -241,7 +248,7 @@ def _request_digest(template_id: int, image_url: str, image_url2: str | None, ca
     """What the order asks for, as the replay of a key must ask it again."""
     parts = [str(template_id), image_url, image_url2 or "", callback_url or "", str(hours),
              str(developer.id if developer else ""), words.customer_image_id or "", words.product_id or "",
-             words.instructions or ""]
+             words.instructions or "", "test" if words.test else ""]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 

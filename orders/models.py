@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Identity, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from infrastructure.extensions import db
@@ -65,6 +66,9 @@ class Order(db.Model):
         # GET Images: a customer's orders newest first, a page at a time (orders.listing).
         Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
         Index("ix_orders_customer_image_id", "customer_id", "customer_image_id"),
+        # Statements: what a customer was billed, and a developer partner earned, in a month (orders.billing).
+        Index("ix_orders_customer_billed", "customer_id", "billed_at"),
+        Index("ix_orders_developer_billed", "developer_id", "billed_at"),
         # One order per customer and idempotency key, however many POSTs race (orders.intake).
         UniqueConstraint("customer_id", "idempotency_key", name="uq_orders_customer_idempotency_key"),
     )
@@ -84,6 +88,8 @@ class Order(db.Model):
     customer_image_id: Mapped[str | None] = mapped_column(String(100))
     product_id: Mapped[str | None] = mapped_column(String(100))
     instructions: Mapped[str | None] = mapped_column(Text)
+    # Test mode: price 0, approved by no operator, delivered watermarked, never billed or counted in stats.
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     # The customer's Idempotency-Key, and a digest of what was asked with it (a replay must match).
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_digest: Mapped[str | None] = mapped_column(String(64))
@@ -108,6 +114,8 @@ class Order(db.Model):
     final_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     final_svg_path: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
+    # When the order became chargeable: its first delivery (a redo delivers again, and bills nothing).
+    billed_at: Mapped[datetime | None]
     callback_state: Mapped[str | None] = mapped_column(String(20))  # an orders.codes.CallbackState
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,11 +19,11 @@ from PIL import Image
 
 from infrastructure import fetcher, images, storage
 from infrastructure.extensions import db
-from infrastructure.queues import enqueue_segment, enqueue_soon
+from infrastructure.queues import enqueue_render, enqueue_segment, enqueue_soon
 from orders import callbacks, lifecycle, masks
 from orders.codes import FailureReason, Status
 from orders.models import Order, utcnow
-from orders.review import add_region_version
+from orders.review import add_region_version, approve_test_order
 from rendering.options import RenderOptions, parse_options
 from rendering.render import RenderedImage, RenderError, render
 from segmentation.draft import Draft, SupportsPredict, encode_draft, make_draft, redraft_region
@@ -31,6 +31,7 @@ from segmentation.draft import Draft, SupportsPredict, encode_draft, make_draft,
 log = logging.getLogger(__name__)
 
 FETCH_ACTOR, SEGMENT_ACTOR, RENDER_ACTOR = "worker:fetch", "worker:segment", "worker:render"
+TEST_STAMP = "TEST"  # across every test order's final image
 
 
 def order_in(order_id: int, *statuses: Status) -> Order | None:
@@ -104,10 +105,16 @@ def _attach_draft(order: Order, made: Draft, mask_path: str, mask_sha: str, prev
         draft_confidence=made.confidence, draft_inference_ms=made.inference_ms,
         preview_path=preview_path, mask_path=mask_path,
     )
-    if moved:
-        masks.record(order, 0, mask_path, mask_sha, source="model", author=SEGMENT_ACTOR)
+    if not moved:
+        db.session.commit()
+        return "skipped: moved on meanwhile"
+    masks.record(order, 0, mask_path, mask_sha, source="model", author=SEGMENT_ACTOR)
+    test_approved = order.is_test and approve_test_order(order.id)
     db.session.commit()
-    return "drafted" if moved else "skipped: moved on meanwhile"
+    if test_approved:
+        enqueue_soon(enqueue_render, order.id)
+        return "drafted: test order, approved without review"
+    return "drafted"
 
 
 def redraft(order: Order, segmenter: SupportsPredict, box: tuple[int, int, int, int], operator_id: int | None) -> str:
@@ -129,7 +136,8 @@ def render_final(order: Order) -> RenderedImage:
     """
     options = parse_options(order.template.options or {})
     background = _background_image(order, options)
-    return render(storage.read_bytes(order.original_path), storage.read_bytes(order.mask_path), options, background)
+    return render(storage.read_bytes(order.original_path), storage.read_bytes(order.mask_path), options, background,
+                  stamp=TEST_STAMP if order.is_test else None)
 
 
 def deliver(order: Order, result: RenderedImage) -> str:
@@ -142,11 +150,14 @@ def deliver(order: Order, result: RenderedImage) -> str:
     svg_path = f"{folder}/final/{name}.svg" if svg else None
     if svg:
         storage.write_bytes(svg_path, svg.encode())
+    now = utcnow()
     moved = lifecycle.move(
         order.id, Status.DELIVERED, actor=RENDER_ACTOR, expect=[Status.RENDERING],
         note=f"{result.mime_type} {result.width}x{result.height}, {len(result.data)} bytes",
         final_path=final_path, final_sha256=final_sha, final_svg_path=svg_path,
-        final_token=secrets.token_urlsafe(32), delivered_at=utcnow(),
+        final_token=secrets.token_urlsafe(32), delivered_at=now,
+        # The first delivery is what is billed; a test order never is.
+        billed_at=None if order.is_test else (order.billed_at or now),
     )
     db.session.commit()
     if not moved:

@@ -2,7 +2,7 @@
 
 Every figure covers a window ending now (`since` is its start) except the
 status counts and the open SLA misses, which are the state at this moment.
-Times are naive UTC like every stored timestamp.
+Times are naive UTC like every stored timestamp. Test orders (orders.testmode) count nowhere here.
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, select
 
 from infrastructure.extensions import db
-from orders.codes import Status
+from orders.codes import FINAL_STATUSES, Status
 from orders.models import MaskVersion, Operator, Order, OrderEvent, ReviewSession, utcnow
 
 DECIDED = (Status.RENDERING, Status.REJECTED)
-FINAL = (Status.DELIVERED, Status.FAILED, Status.REJECTED)
+REAL = Order.is_test.is_(False)
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def window_start(hours: int) -> datetime:
 
 
 def orders_by_status() -> dict[Status, int]:
-    rows = db.session.execute(select(Order.status, func.count(Order.id)).group_by(Order.status))
+    rows = db.session.execute(select(Order.status, func.count(Order.id)).where(REAL).group_by(Order.status))
     counts = {Status(status): count for status, count in rows}
     return {status: counts.get(status, 0) for status in Status}
 
@@ -66,7 +66,8 @@ def orders_by_status() -> dict[Status, int]:
 def throughput_per_hour(since: datetime) -> list[HourCount]:
     """Review decisions (approved, rejected) per hour since `since`, empty hours included."""
     rows = db.session.execute(
-        select(OrderEvent.at, OrderEvent.to_status).where(
+        select(OrderEvent.at, OrderEvent.to_status).join(Order, Order.id == OrderEvent.order_id).where(
+            REAL,
             OrderEvent.at >= since,
             OrderEvent.to_status.in_([int(s) for s in DECIDED]),
             OrderEvent.from_status.in_([int(Status.AWAITING_REVIEW), int(Status.IN_REVIEW)]),
@@ -110,7 +111,8 @@ def approved_without_edit(since: datetime) -> EditShare:
     row = db.session.execute(
         select(func.count(func.distinct(OrderEvent.order_id)),
                func.count(func.distinct(case((~edited, OrderEvent.order_id)))))
-        .where(OrderEvent.at >= since, OrderEvent.to_status == int(Status.RENDERING))
+        .join(Order, Order.id == OrderEvent.order_id)
+        .where(REAL, OrderEvent.at >= since, OrderEvent.to_status == int(Status.RENDERING))
     ).one()
     return EditShare(approved=row[0], unedited=row[1])
 
@@ -119,10 +121,11 @@ def sla_misses(since: datetime) -> SlaMisses:
     late = db.session.scalar(
         select(func.count(func.distinct(Order.id)))
         .join(OrderEvent, and_(OrderEvent.order_id == Order.id, OrderEvent.to_status == int(Status.DELIVERED)))
-        .where(OrderEvent.at >= since, OrderEvent.at > Order.due_at)
+        .where(REAL, OrderEvent.at >= since, OrderEvent.at > Order.due_at)
     )
     overdue = db.session.scalar(
-        select(func.count(Order.id)).where(Order.status.not_in([int(s) for s in FINAL]), Order.due_at < utcnow())
+        select(func.count(Order.id)).where(REAL, Order.status.not_in([int(s) for s in FINAL_STATUSES]),
+                                           Order.due_at < utcnow())
     )
     return SlaMisses(delivered_late=late or 0, open_overdue=overdue or 0)
 

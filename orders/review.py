@@ -24,6 +24,7 @@ from orders.lookups import order_by_ticket
 from orders.models import Customer, MaskVersion, Operator, Order, ReviewSession, Template, utcnow
 
 REVIEWABLE = (Status.AWAITING_REVIEW, Status.IN_REVIEW)
+TEST_MODE_ACTOR = "test-mode"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class QueueFilter:
 
 
 def _queue_query(filters: QueueFilter):
-    query = select(Order).where(Order.status == int(Status.AWAITING_REVIEW))
+    # A test order never waits here (approve_test_order), but the queue never shows one regardless.
+    query = select(Order).where(Order.status == int(Status.AWAITING_REVIEW), Order.is_test.is_(False))
     if filters.customer_id:
         query = query.where(Order.customer_id == filters.customer_id)
     if filters.template_id:
@@ -62,7 +64,8 @@ def high_confidence(min_confidence: float, limit: int = 60) -> list[Order]:
     """Drafts for bulk approval: the most confident first."""
     query = (
         select(Order)
-        .where(Order.status == int(Status.AWAITING_REVIEW), Order.draft_confidence >= min_confidence)
+        .where(Order.status == int(Status.AWAITING_REVIEW), Order.is_test.is_(False),
+               Order.draft_confidence >= min_confidence)
         .order_by(Order.draft_confidence.desc(), Order.due_at)
         .limit(limit)
     )
@@ -300,6 +303,14 @@ def _approve(operator: Operator, order: Order, *, expect: Status, bulk: bool = F
     db.session.commit()
     _queue_render(order_id)
     return db.session.get(Order, order_id)
+
+
+def approve_test_order(order_id: int) -> bool:
+    """A test order's draft is approved by no person: the one such path, allowed because the render
+    stamps TEST across the image. The caller commits (with the draft, so no operator ever sees it
+    waiting) and then queues the render."""
+    return lifecycle.move(order_id, Status.RENDERING, actor=TEST_MODE_ACTOR, expect=[Status.AWAITING_REVIEW],
+                          note="test order: approved without review, rendered with a TEST watermark")
 
 
 def reject(operator: Operator, ticket: str, reason: str, note: str = "") -> Order:

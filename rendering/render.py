@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
-from rendering import decode, edges, geometry, photoshop
+from rendering import decode, edges, geometry, photoshop, watermark
 from rendering.clipping_path import ClippingPath, photoshop_resources, to_svg, trace
 from rendering.encode import encode
 from rendering.options import Background, OutputFormat, RenderOptions
@@ -47,8 +47,10 @@ def render(
     mask: Image.Image | bytes | Path,
     options: RenderOptions,
     background_image: bytes | None = None,
+    *,
+    stamp: str | None = None,
 ) -> RenderedImage:
-    """The final image at full resolution, as ``options`` say."""
+    """The final image at full resolution, as ``options`` say; `stamp` watermarks it across (test orders)."""
     if options.background.kind == "image" and options.format is not OutputFormat.MASK and background_image is None:
         raise RenderError("the template's background is an image, but no background image was given")
     source = _read("the original", decode.open_original, original)
@@ -58,7 +60,8 @@ def render(
     path = trace(placed) if options.wants_clipping_path else None
     dpi = (float(options.dpi), float(options.dpi)) if options.dpi else source.dpi
     if options.format is OutputFormat.MASK:
-        return _result(encode(placed, options.format, dpi=dpi), options.format, placed, path)
+        shown = watermark.stamp(placed, stamp) if stamp else placed
+        return _result(encode(shown, options.format, dpi=dpi), options.format, placed, path)
 
     rgb = geometry.place(source.image, layout, Image.Resampling.LANCZOS, fill=(255, 255, 255))
     rgb, icc = _manage_colour(rgb, source.icc_profile, options.color_profile)
@@ -68,6 +71,8 @@ def render(
     shadow = _shadow(placed, layout, options)
     backdrop = _backdrop(options, layout.canvas, icc, background_image)
     final = _compose(rgb, placed, shadow, backdrop)
+    if stamp:
+        final = watermark.stamp(final, stamp)
     resources = photoshop.encode_resources(source.resources)
     if path is not None and options.format.embeds_clipping_path:
         resources += photoshop_resources(path, options.clipping_path_name, options.clipping_path_flatness)

@@ -11,11 +11,11 @@ from werkzeug.exceptions import HTTPException
 
 from infrastructure import ratelimit
 from infrastructure.extensions import db
-from orders import cancellation, intake, listing
+from orders import billing, cancellation, intake, listing
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.models import Template
-from rest.formats import envelope, iso_utc, request_param, request_params, respond
+from rest.formats import client_prefers_csv, envelope, iso_utc, request_param, request_params, respond
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ ROOTS = {
     "rest.image_status": "IMAGESTATUSRESPONSE",
     "rest.images": "IMAGESLISTRESPONSE",
     "rest.cancel_image": "CANCELIMAGERESPONSE",
+    "rest.account": "ACCOUNTRESPONSE",
+    "rest.statement": "STATEMENTRESPONSE",
 }
 FALLBACK_ROOT = "ERRORRESPONSE"
 
@@ -69,6 +71,7 @@ def add_image() -> Response:
             customer_image_id=params.get("customerimageid", ""),
             product_id=params.get("productid", ""),
             instructions=params.get("instructions", ""),
+            test=params.get("test", ""),
         )
     )
     return respond(ROOTS["rest.add_image"], envelope(ErrorCode.NO_ERROR, IMAGETICKET=order.ticket))
@@ -126,6 +129,42 @@ def cancel_image(ticket: str) -> Response:
     status = cancellation.cancel(request_param("ContactEmail"), request_param("ContactAPIkey"), ticket)
     return respond(ROOTS["rest.cancel_image"], envelope(
         ErrorCode.NO_ERROR, IMAGETICKET=ticket.strip().lower(), STATUSID=int(status), STATUSNAME=status.wire_name))
+
+
+@bp.get("/Account/", strict_slashes=False)
+def account() -> Response:
+    summary = billing.account(request_param("ContactEmail"), request_param("ContactAPIkey"))
+    counts = [{"STATUSID": int(s), "STATUSNAME": s.wire_name, "COUNT": n} for s, n in summary.orders_by_status.items()]
+    fields = envelope(ErrorCode.NO_ERROR, EMAIL=summary.email, MONTH=str(summary.month), ORDERS=counts,
+                      AMOUNTSDUE=[_money(m) for m in summary.amounts_due])
+    if summary.commissions is not None:
+        fields["COMMISSIONS"] = [_money(m) for m in summary.commissions]
+    return respond(ROOTS["rest.account"], fields)
+
+
+@bp.get("/Statement/<month>/", strict_slashes=False)
+def statement(month: str) -> Response:
+    found = billing.statement(request_param("ContactEmail"), request_param("ContactAPIkey"), month)
+    if client_prefers_csv():
+        response = Response(billing.statement_csv(found), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="statement-{found.month}.csv"'
+        return response
+    fields = envelope(ErrorCode.NO_ERROR, EMAIL=found.email, MONTH=str(found.month),
+                      LINES=[_line(line) for line in found.lines], TOTALS=[_money(m) for m in found.totals])
+    if found.commission_lines is not None:
+        fields["COMMISSIONLINES"] = [_line(line) for line in found.commission_lines]
+        fields["COMMISSIONTOTALS"] = [_money(m) for m in found.commission_totals or []]
+    return respond(ROOTS["rest.statement"], fields)
+
+
+def _line(line: billing.StatementLine) -> dict:
+    return {"IMAGETICKET": line.ticket, "CUSTOMERIMAGEID": line.customer_image_id,
+            "DELIVERED": iso_utc(line.delivered_at), "TEMPLATEID": line.template_id,
+            "AMOUNT": f"{line.amount:.2f}", "CURRENCYID": line.currency_id}
+
+
+def _money(money: billing.Money) -> dict:
+    return {"AMOUNT": f"{money.amount:.2f}", "CURRENCYID": money.currency_id}
 
 
 def _template(t: Template) -> dict:

@@ -16,7 +16,9 @@ from orders.codes import ErrorCode
 from orders.errors import ServiceError
 
 # A list under one of these keys is written as repeated child elements.
-LIST_ITEMS = {"TEMPLATES": "TEMPLATE", "IMAGES": "IMAGE"}
+LIST_ITEMS = {"TEMPLATES": "TEMPLATE", "IMAGES": "IMAGE", "ORDERS": "STATUS", "AMOUNTSDUE": "AMOUNTDUE",
+              "COMMISSIONS": "COMMISSION", "LINES": "LINE", "COMMISSIONLINES": "LINE", "TOTALS": "TOTAL",
+              "COMMISSIONTOTALS": "TOTAL"}
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 XML_TYPE = "application/xml; charset=utf-8"
@@ -101,6 +103,13 @@ def client_prefers_json() -> bool:
     """The client's Accept header prefers JSON to the reference API's XML."""
     best = request.accept_mimetypes.best_match(["application/xml", "application/json"], default="application/xml")
     return best == "application/json"
+
+
+def client_prefers_csv() -> bool:
+    """The client asked for text/csv (statements offer it) over XML and JSON."""
+    best = request.accept_mimetypes.best_match(["application/xml", "application/json", "text/csv"],
+                                               default="application/xml")
+    return best == "text/csv"
 
 
 def iso_utc(moment: datetime | None) -> str:

@@ -12,9 +12,22 @@ from typing import Any
 
 from spyne import ServiceBase, Unicode, rpc
 
-from orders import cancellation, intake, listing
+from orders import billing, cancellation, intake, listing
 from orders.codes import ErrorCode
-from soap.types import CancelledImage, ImagesList, ImageStatus, ImageSummary, Required, Templates, template_of
+from soap.types import (
+    Account,
+    CancelledImage,
+    ImagesList,
+    ImageStatus,
+    ImageSummary,
+    Price,
+    Required,
+    Statement,
+    StatementLine,
+    StatusCount,
+    Templates,
+    template_of,
+)
 
 NO_ERROR = ErrorCode.NO_ERROR.value
 ANSWER = ("ErrorCode", "Message")
@@ -41,7 +54,7 @@ class OrdersService(ServiceBase):
         return NO_ERROR, "", [template_of(t) for t in found]
 
     @rpc(Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode, Unicode,
-         _in_arg_names={
+         Unicode, _in_arg_names={
              **_CREDENTIALS,
              "developer_api_key": "DeveloperAPIkey",
              "template_id": "TemplateId",
@@ -53,13 +66,15 @@ class OrdersService(ServiceBase):
              "customer_image_id": "CustomerImageId",
              "product_id": "ProductId",
              "instructions": "Instructions",
+             "test": "Test",
          },
          _returns=(Required, Required, Unicode), _out_variable_names=(*ANSWER, "ImageTicket"))
     def AddImage(ctx: Any, email: str | None, api_key: str | None, developer_api_key: str | None,  # noqa: N802
                  template_id: str | None, image_url: str | None, image_url2: str | None,
                  requested_hours: str | None, callback_url: str | None,
                  idempotency_key: str | None = None, customer_image_id: str | None = None,
-                 product_id: str | None = None, instructions: str | None = None) -> tuple[str, str, str]:
+                 product_id: str | None = None, instructions: str | None = None,
+                 test: str | None = None) -> tuple[str, str, str]:
         order = intake.add_image(
             intake.AddImageRequest(
                 contact_email=_text(email),
@@ -74,6 +89,7 @@ class OrdersService(ServiceBase):
                 customer_image_id=_text(customer_image_id),
                 product_id=_text(product_id),
                 instructions=_text(instructions),
+                test=_text(test),
             )
         )
         return NO_ERROR, "", order.ticket
@@ -114,3 +130,36 @@ class OrdersService(ServiceBase):
         status = cancellation.cancel(_text(email), _text(api_key), _text(ticket))
         return NO_ERROR, "", CancelledImage(ImageTicket=_text(ticket).strip().lower(), StatusId=int(status),
                                             StatusName=status.wire_name)
+
+    @rpc(Unicode, Unicode, _in_arg_names=_CREDENTIALS,
+         _returns=(Required, Required, Account), _out_variable_names=(*ANSWER, "Account"))
+    def GetAccount(ctx: Any, email: str | None, api_key: str | None) -> tuple[str, str, Account]:  # noqa: N802
+        summary = billing.account(_text(email), _text(api_key))
+        return NO_ERROR, "", Account(
+            Email=summary.email, Month=str(summary.month),
+            Orders=[StatusCount(StatusId=int(s), StatusName=s.wire_name, Count=n)
+                    for s, n in summary.orders_by_status.items()],
+            AmountsDue=[_price(m) for m in summary.amounts_due],
+            Commissions=None if summary.commissions is None else [_price(m) for m in summary.commissions])
+
+    @rpc(Unicode, Unicode, Unicode, _in_arg_names={**_CREDENTIALS, "month": "Month"},
+         _returns=(Required, Required, Statement), _out_variable_names=(*ANSWER, "Statement"))
+    def GetStatement(ctx: Any, email: str | None, api_key: str | None,  # noqa: N802
+                     month: str | None) -> tuple[str, str, Statement]:
+        found = billing.statement(_text(email), _text(api_key), _text(month))
+        partner = found.commission_lines is not None
+        return NO_ERROR, "", Statement(
+            Email=found.email, Month=str(found.month), Lines=[_line(line) for line in found.lines],
+            Totals=[_price(m) for m in found.totals],
+            CommissionLines=[_line(line) for line in found.commission_lines] if partner else None,
+            CommissionTotals=[_price(m) for m in found.commission_totals or []] if partner else None)
+
+
+def _price(money: billing.Money) -> Price:
+    return Price(Amount=money.amount, CurrencyId=money.currency_id)
+
+
+def _line(line: billing.StatementLine) -> StatementLine:
+    return StatementLine(ImageTicket=line.ticket, CustomerImageId=line.customer_image_id,
+                         Delivered=_utc(line.delivered_at), TemplateId=line.template_id, Amount=line.amount,
+                         CurrencyId=line.currency_id)

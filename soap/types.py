@@ -78,6 +78,50 @@ class CancelledImage(ComplexModel):
     ]
 
 
+class StatusCount(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("StatusId", Integer),
+        ("StatusName", Unicode),
+        ("Count", Integer),
+    ]
+
+
+class Account(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("Email", Unicode),
+        ("Month", Unicode),
+        ("Orders", Array(StatusCount)),
+        ("AmountsDue", Array(Price)),
+        ("Commissions", Array(Price)),  # developer partners only
+    ]
+
+
+class StatementLine(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("ImageTicket", Unicode),
+        ("CustomerImageId", Unicode),
+        ("Delivered", DateTime),
+        ("TemplateId", Integer),
+        ("Amount", Decimal(12, 2)),
+        ("CurrencyId", Integer),
+    ]
+
+
+class Statement(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("Email", Unicode),
+        ("Month", Unicode),
+        ("Lines", Array(StatementLine)),
+        ("Totals", Array(Price)),
+        ("CommissionLines", Array(StatementLine)),  # developer partners only
+        ("CommissionTotals", Array(Price)),
+    ]
+
+
 Templates = Array(Template)
 
 

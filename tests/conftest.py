@@ -324,6 +324,27 @@ def reviewable(app, client, customer, template_id, image_server, run_jobs):
 
 
 @pytest.fixture
+def deliver(app, reviewable, make_operator, run_jobs):
+    """Place orders and take them all the way to 80 Delivered, an operator approving each; returns the tickets."""
+    make_operator("delia")
+
+    def make(count: int = 1, **fields) -> list[str]:
+        from infrastructure.extensions import db
+        from orders import review
+        from orders.models import Operator
+
+        tickets = reviewable(count, **fields)
+        with app.app_context():
+            operator = db.session.scalar(db.select(Operator).where(Operator.name == "delia"))
+            for ticket in tickets:
+                review.claim_and_approve(operator, ticket)
+        run_jobs()
+        return tickets
+
+    return make
+
+
+@pytest.fixture
 def receiver():
     """A customer's callback URL on loopback; set .answers to script its replies."""
     from tests.support.receiver import CallbackReceiver

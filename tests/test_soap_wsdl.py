@@ -31,7 +31,8 @@ def test_wsdl_has_the_documented_target_namespace(wsdl):
     assert wsdl.get("targetNamespace") == NAMESPACE == "urn:clipping-orders:soap:v1"
 
 
-OPERATIONS = {"GetTemplates", "AddImage", "GetImageStatus", "GetImagesList", "CancelImage"}
+OPERATIONS = {"GetTemplates", "AddImage", "GetImageStatus", "GetImagesList", "CancelImage", "GetAccount",
+              "GetStatement"}
 
 
 def test_wsdl_offers_every_operation(wsdl):
@@ -47,7 +48,7 @@ def test_wsdl_names_the_reference_fields(schema, wsdl):
     assert children("GetTemplates") == ["ContactEmail", "ContactAPIkey"]
     assert children("AddImage") == ["ContactEmail", "ContactAPIkey", "DeveloperAPIkey", "TemplateId", "ImageURL",
                                     "ImageURL2", "ImageRequestedDeliveryTimeInHours", "ImageCallbackURL",
-                                    "IdempotencyKey", "CustomerImageId", "ProductId", "Instructions"]
+                                    "IdempotencyKey", "CustomerImageId", "ProductId", "Instructions", "Test"]
     assert children("GetImageStatus") == ["ContactEmail", "ContactAPIkey", "ImageTicket"]
     assert children("GetTemplatesResponse") == ["ErrorCode", "Message", "Templates"]
     assert children("AddImageResponse") == ["ErrorCode", "Message", "ImageTicket"]
@@ -61,6 +62,10 @@ def test_wsdl_names_the_reference_fields(schema, wsdl):
     assert children("ImageSummary") == ["ImageTicket", "CustomerImageId", "StatusId", "StatusName", "Created", "Due",
                                         "FinalImageURL"]
     assert children("CancelImage") == ["ContactEmail", "ContactAPIkey", "ImageTicket"]
+    assert children("GetStatement") == ["ContactEmail", "ContactAPIkey", "Month"]
+    assert children("Account") == ["Email", "Month", "Orders", "AmountsDue", "Commissions"]
+    assert children("StatementLine") == ["ImageTicket", "CustomerImageId", "Delivered", "TemplateId", "Amount",
+                                         "CurrencyId"]
 
 
 def test_answers_are_valid_against_the_wsdl_schema(live_server, schema, customer, template_id):

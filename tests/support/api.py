@@ -13,6 +13,8 @@ _SCHEMA_FOR_ROOT = {
     "IMAGESTATUSRESPONSE": "image-status-response.xsd",
     "IMAGESLISTRESPONSE": "images-list-response.xsd",
     "CANCELIMAGERESPONSE": "cancel-image-response.xsd",
+    "ACCOUNTRESPONSE": "account-response.xsd",
+    "STATEMENTRESPONSE": "statement-response.xsd",
     "ERRORRESPONSE": "error-response.xsd",
 }
 
