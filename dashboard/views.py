@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from dashboard import bp, forms
 from infrastructure.extensions import db
-from orders import lookups, previews, review
+from orders import lookups, masks, previews, redo, review
 from orders.codes import RejectReason, Status
 from orders.errors import ServiceError
 
@@ -30,6 +30,7 @@ def queue() -> str:
         customers=customers,
         templates=templates,
         row_urls=_row_urls(),
+        redo_status=Status.REDO_REQUESTED,
     )
 
 
@@ -72,7 +73,7 @@ def review_page(ticket: str):
     except ServiceError as exc:
         db.session.rollback()
         return render_template("dashboard/review_unavailable.html", order=order, reason=exc.message,
-                               claimable=order.status == Status.AWAITING_REVIEW), 409
+                               claimable=order.status in review.QUEUED), 409
     width, height = previews.upright_size(order.mask_path)
     upcoming = review.next_in_queue_after(order.ticket)
     return render_template(
@@ -80,10 +81,11 @@ def review_page(ticket: str):
         order=order,
         width=width,
         height=height,
-        mask_version=previews.latest_mask_number(order.id) or 0,
+        mask_version=masks.latest_number(order.id) or 0,
         upcoming=upcoming,
-        upcoming_mask_version=previews.latest_mask_number(upcoming.id) or 0 if upcoming else 0,
+        upcoming_mask_version=masks.latest_number(upcoming.id) or 0 if upcoming else 0,
         reasons=[(reason.value, reason.label) for reason in RejectReason],
+        redo=redo.latest_request(order.id) if order.redo_count else None,
         urls={"files": _files_base(order.ticket), "api": _api_base(order.ticket),
               "next_files": _files_base(upcoming.ticket) if upcoming else ""},
     )

@@ -70,6 +70,17 @@ def enqueue_fetch(order_id: int) -> Job:
                     timeout=120, what="fetch image", retry=_retry("FETCH_RETRY_INTERVALS"))
 
 
+def markup_job_id(order_id: int, redo_number: int) -> str:
+    # One job per redo request: a second redo of the order has its own markup.
+    return f"markup-{order_id}-{redo_number}"
+
+
+def enqueue_markup(order_id: int, redo_number: int) -> Job:
+    return _enqueue("fetch", "workers.markup.fetch_redo_markup", order_id, job_id=markup_job_id(order_id, redo_number),
+                    timeout=120, what=f"fetch the markup of redo {redo_number}",
+                    retry=_retry("FETCH_RETRY_INTERVALS"), extra_args=(redo_number,))
+
+
 def segment_job_id(order_id: int) -> str:
     return f"segment-{order_id}"
 
@@ -127,13 +138,13 @@ def enqueue_callback(order_id: int) -> Job:
                     timeout=60, what="send callback", retry=_retry("CALLBACK_RETRY_INTERVALS"))
 
 
-def enqueue_soon(enqueue: Callable[[int], Job], order_id: int) -> None:
+def enqueue_soon(enqueue: Callable[..., Job], order_id: int, *args: object) -> None:
     """Enqueue a job for an order whose new state is already committed.
 
     A queue fault (Redis down) is logged, not raised: the order is safe in the
     database, and the sweep re-enqueues every order whose job is missing.
     """
     try:
-        enqueue(order_id)
+        enqueue(order_id, *args)
     except Exception:  # noqa: BLE001 - any queue fault: the sweep picks the order up
         log.warning("could not queue %s for order %s; the sweep will", enqueue.__name__, order_id, exc_info=True)

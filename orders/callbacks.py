@@ -1,7 +1,7 @@
 """The customer callback: what is sent, how it is signed, and the log of attempts.
 
 The body is the reference API's form fields (imageTicket, ProcessedImageURL)
-plus StatusId and StatusName, signed the Standard Webhooks way with the
+plus StatusId, StatusName and the customer's CustomerImageId, signed the Standard Webhooks way with the
 customer's secret. Success is any 2xx within CALLBACK_TIMEOUT_SECONDS (15 s
 by default: the Standard Webhooks and Svix figure); a 3xx is a
 failure and is not followed; 410 Gone stops the retries. The URL goes through
@@ -45,6 +45,7 @@ def payload(order: Order) -> dict[str, str]:
         "ProcessedImageURL": final_image_url(order),
         "StatusId": str(int(status)),
         "StatusName": status.wire_name,
+        "CustomerImageId": order.customer_image_id or "",
     }
 
 
@@ -78,8 +79,7 @@ def attempt(order_id: int) -> Outcome:
     if order is None or not order.callback_url or not Status(order.status).is_final:
         return Outcome(True, False, "nothing to send")
     body = urlencode(payload(order))
-    # One id per order and announced status: a retry is the same message, so receivers can de-duplicate.
-    headers = signed_headers(signing_secrets(order.customer_id), f"msg_{order.ticket}_{order.status}", body)
+    headers = signed_headers(signing_secrets(order.customer_id), message_id(order), body)
     started = time.perf_counter()
     http_status, error, detail = _post(order.callback_url, body, headers)
     outcome = _judge(http_status, error)
@@ -90,6 +90,12 @@ def attempt(order_id: int) -> Outcome:
                             else CallbackState.GONE if http_status == 410 else CallbackState.PENDING)
     db.session.commit()
     return outcome
+
+
+def message_id(order: Order) -> str:
+    """The webhook-id: a retry is the same message (receivers de-duplicate on it), a redo's delivery a new one."""
+    base = f"msg_{order.ticket}_{order.status}"
+    return f"{base}_redo{order.redo_count}" if order.redo_count else base
 
 
 def give_up(order_id: int) -> None:

@@ -14,6 +14,7 @@ class Status(enum.IntEnum):
     RECEIVED = 10
     SEGMENTING = 20
     AWAITING_REVIEW = 40
+    REDO_REQUESTED = 45
     IN_REVIEW = 50
     RENDERING = 60
     DELIVERED = 80
@@ -58,6 +59,7 @@ _STATUS_NAMES = {
     Status.RECEIVED: "Received",
     Status.SEGMENTING: "Segmenting",
     Status.AWAITING_REVIEW: "Awaiting review",
+    Status.REDO_REQUESTED: "Redo requested",
     Status.IN_REVIEW: "In review",
     Status.RENDERING: "Rendering",
     Status.DELIVERED: "Delivered",
@@ -70,6 +72,8 @@ STATUS_DESCRIPTIONS = {
     Status.RECEIVED: "Accepted and queued; the image has not been fetched yet.",
     Status.SEGMENTING: "The image was fetched and the model is drawing the first mask.",
     Status.AWAITING_REVIEW: "A draft mask waits in the operators' review queue.",
+    Status.REDO_REQUESTED: "You sent the delivered image back (Reject); it waits at the top of the review queue "
+                           "for a redo. The earlier FINALIMAGEURL keeps working.",
     Status.IN_REVIEW: "An operator is checking or fixing the mask.",
     Status.RENDERING: "Approved; the final image is being rendered.",
     Status.DELIVERED: "The final image is at FINALIMAGEURL.",
@@ -85,9 +89,12 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SEGMENTING: frozenset({Status.RECEIVED, Status.AWAITING_REVIEW, Status.FAILED, Status.CANCELLED}),
     Status.AWAITING_REVIEW: frozenset({Status.IN_REVIEW, Status.RENDERING, Status.REJECTED, Status.FAILED,
                                        Status.CANCELLED}),
-    Status.IN_REVIEW: frozenset({Status.AWAITING_REVIEW, Status.RENDERING, Status.REJECTED, Status.FAILED}),
+    Status.REDO_REQUESTED: frozenset({Status.IN_REVIEW}),
+    # A redo an operator gives back goes back to Redo requested, not Awaiting review (orders.review).
+    Status.IN_REVIEW: frozenset({Status.AWAITING_REVIEW, Status.REDO_REQUESTED, Status.RENDERING, Status.REJECTED,
+                                 Status.FAILED}),
     Status.RENDERING: frozenset({Status.DELIVERED, Status.FAILED, Status.AWAITING_REVIEW}),
-    Status.DELIVERED: frozenset(),
+    Status.DELIVERED: frozenset({Status.REDO_REQUESTED}),
     Status.FAILED: frozenset(),
     Status.REJECTED: frozenset(),
     Status.CANCELLED: frozenset(),
@@ -108,6 +115,7 @@ class ErrorCode(enum.Enum):
     RATE_LIMITED = "rateLimited"
     IDEMPOTENCY_CONFLICT = "idempotencyConflict"
     NOT_CANCELLABLE = "notCancellable"
+    REDO_NOT_ALLOWED = "redoNotAllowed"
     NOT_FOUND = "notFound"
     METHOD_NOT_ALLOWED = "methodNotAllowed"
     INTERNAL_ERROR = "internalError"
@@ -129,6 +137,7 @@ _HTTP_STATUS = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.IDEMPOTENCY_CONFLICT: 409,
     ErrorCode.NOT_CANCELLABLE: 409,
+    ErrorCode.REDO_NOT_ALLOWED: 409,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.INTERNAL_ERROR: 500,
@@ -150,6 +159,8 @@ ERROR_DESCRIPTIONS = {
                                     "parameters; nothing was created.",
     ErrorCode.NOT_CANCELLABLE: "Only orders in 10 Received, 20 Segmenting or 40 Awaiting review can be cancelled; "
                                "nothing changed.",
+    ErrorCode.REDO_NOT_ALLOWED: "Only a delivered order can be sent back, within REDO_WINDOW_DAYS of its "
+                                "delivery and at most MAX_REDOS times; nothing changed.",
     ErrorCode.NOT_FOUND: "No such API path.",
     ErrorCode.METHOD_NOT_ALLOWED: "That path does not take this HTTP method.",
     ErrorCode.INTERNAL_ERROR: "An unexpected fault on our side; nothing was half-written. Retry later.",
@@ -224,6 +235,15 @@ REJECT_LABELS = {
     RejectReason.UNSUPPORTED_CONTENT: "Unsupported content",
     RejectReason.OTHER: "Other",
 }
+
+
+class MarkupState(enum.StrEnum):
+    """Where the customer's markup image of a redo request stands (redo_requests.markup_state)."""
+
+    NONE = "none"  # the customer sent no MarkupImageURL
+    PENDING = "pending"  # being fetched
+    AVAILABLE = "available"  # stored; shown over the original on the review page
+    UNAVAILABLE = "unavailable"  # could not be had (blocked, not an image, too large…): markup_note says why
 
 
 class Role(enum.Enum):

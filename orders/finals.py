@@ -1,4 +1,8 @@
-"""Finished images: finding one by its unguessable token, and deleting them after retention."""
+"""Finished images: finding one by its unguessable token, and deleting them after retention.
+
+Every delivery of an order (orders.models.Delivery) keeps its own token and files: after a redo
+the earlier FINALIMAGEURL still answers until retention.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,7 +13,7 @@ from sqlalchemy import Row, select
 from infrastructure import storage
 from infrastructure.extensions import db
 from orders.codes import Status
-from orders.models import Order, utcnow
+from orders.models import Delivery, Order, utcnow
 
 
 def final_image_url(order: Order | Row) -> str:
@@ -21,22 +25,21 @@ def final_image_url(order: Order | Row) -> str:
 
 
 def final_relpath(token: str, name: str) -> str | None:
-    """The stored path of a delivered order's final file `name`, or None when there is none to give."""
-    order = db.session.scalar(select(Order).where(Order.final_token == token))
-    if order is None or order.status != Status.DELIVERED:
+    """The stored path of a delivered final file `name`, or None when there is none to give."""
+    delivery = db.session.scalar(select(Delivery).where(Delivery.final_token == token))
+    if delivery is None:
         return None
-    files = {p.rsplit("/", 1)[-1]: p for p in (order.final_path, order.final_svg_path) if p}
+    files = {p.rsplit("/", 1)[-1]: p for p in (delivery.final_path, delivery.final_svg_path) if p}
     return files.get(name)
 
 
 def cleanup_finals(now: datetime | None = None) -> int:
     """Delete final files older than FINAL_RETENTION_DAYS; their URLs then answer 410. Returns how many files."""
     cutoff = (now or utcnow()) - timedelta(days=current_app.config["FINAL_RETENTION_DAYS"])
-    old = db.session.scalars(select(Order).where(Order.status == int(Status.DELIVERED), Order.delivered_at < cutoff,
-                                                 Order.final_path.is_not(None)))
+    old = db.session.scalars(select(Delivery).where(Delivery.delivered_at < cutoff))
     removed = 0
-    for order in old:
-        for relpath in (order.final_path, order.final_svg_path):
+    for delivery in old:
+        for relpath in (delivery.final_path, delivery.final_svg_path):
             if relpath and storage.absolute(relpath).exists():
                 storage.absolute(relpath).unlink()
                 removed += 1

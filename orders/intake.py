@@ -164,9 +164,9 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
     customer = authenticate(req.contact_email, req.contact_api_key)
     developer = _developer(req.developer_api_key, customer)
     template = _template_for(req.template_id, customer)
-    image_url = _http_url("ImageURL", req.image_url, required=True)
-    image_url2 = _http_url("ImageURL2", req.image_url2)
-    callback_url = _http_url("ImageCallbackURL", req.callback_url)
+    image_url = http_url("ImageURL", req.image_url, required=True)
+    image_url2 = http_url("ImageURL2", req.image_url2)
+    callback_url = http_url("ImageCallbackURL", req.callback_url)
     hours = _delivery_hours(req.requested_hours, template.delivery_hours)
     words = CustomerWords.of(req)
     key = _idempotency_key(req.idempotency_key)
@@ -373,7 +373,8 @@ def _active_template_row(template_id: int) -> Row:
     return row
 
 
-def _http_url(name: str, value: str, *, required: bool = False) -> str | None:
+def http_url(name: str, value: str, *, required: bool = False) -> str | None:
+    """A customer-given URL, checked for form only: where it leads is the fetcher's to judge."""
     value = (value or "").strip()
     if not value:
         if required:

@@ -20,10 +20,14 @@ def record(order: Order, number: int, path: str, sha256: str, *, source: str, au
     return version
 
 
+def latest_number(order_id: int) -> int | None:
+    """The number of the order's newest mask version; None before the draft."""
+    return db.session.scalar(select(db.func.max(MaskVersion.number)).where(MaskVersion.order_id == order_id))
+
+
 def add(order: Order, mask: Image.Image, *, source: str, author: str, operator_id: int | None = None) -> MaskVersion:
     """Store `mask` as the order's next version (the caller commits)."""
-    latest = db.session.scalar(select(db.func.max(MaskVersion.number)).where(MaskVersion.order_id == order.id))
-    number = (latest or 0) + 1
+    number = (latest_number(order.id) or 0) + 1
     path = f"{storage.order_dir(order.ticket)}/mask-v{number}.png"
     buffer = io.BytesIO()
     mask.save(buffer, "PNG", compress_level=1)

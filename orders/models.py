@@ -116,6 +116,8 @@ class Order(db.Model):
     delivered_at: Mapped[datetime | None]
     # When the order became chargeable: its first delivery (a redo delivers again, and bills nothing).
     billed_at: Mapped[datetime | None]
+    # How many times the customer sent the delivered image back (orders.redo); > 0 while in review means a redo.
+    redo_count: Mapped[int] = mapped_column(default=0, server_default="0")
     callback_state: Mapped[str | None] = mapped_column(String(20))  # an orders.codes.CallbackState
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -130,6 +132,9 @@ class Order(db.Model):
     mask_versions: Mapped[list[MaskVersion]] = relationship(
         back_populates="order", order_by="MaskVersion.number", cascade="all, delete-orphan"
     )
+    deliveries: Mapped[list[Delivery]] = relationship(order_by="Delivery.number", cascade="all, delete-orphan")
+    redo_requests: Mapped[list[RedoRequest]] = relationship(order_by="RedoRequest.number",
+                                                           cascade="all, delete-orphan")
 
     @property
     def status_enum(self) -> Status:
@@ -175,6 +180,44 @@ class MaskVersion(db.Model):
 
 
 MASK_SOURCES = ("model", "region", "brush")
+
+
+class Delivery(db.Model):
+    """Every final an order was delivered with: 1 is the first, each redo adds one.
+
+    Each has its own token and files, so an earlier FINALIMAGEURL keeps working after a redo
+    until retention. The order's final_* columns name the latest.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("order_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    delivered_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    final_path: Mapped[str] = mapped_column(Text)
+    final_sha256: Mapped[str] = mapped_column(String(64))
+    final_svg_path: Mapped[str | None] = mapped_column(Text)
+    final_token: Mapped[str] = mapped_column(String(64), unique=True)
+    mask_version: Mapped[int | None]  # the mask version rendered
+
+
+class RedoRequest(db.Model):
+    """A customer's rejection of a delivered image: their comment and, if sent, their markup image."""
+
+    __tablename__ = "redo_requests"
+    __table_args__ = (UniqueConstraint("order_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]  # 1 for the first redo
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    comment: Mapped[str] = mapped_column(Text)
+    markup_url: Mapped[str | None] = mapped_column(Text)
+    markup_state: Mapped[str] = mapped_column(String(20))  # an orders.codes.MarkupState
+    markup_path: Mapped[str | None] = mapped_column(Text)
+    markup_note: Mapped[str | None] = mapped_column(Text)  # why the markup is unavailable
 
 
 class Operator(db.Model):

@@ -22,7 +22,7 @@ from infrastructure.extensions import db
 from infrastructure.queues import enqueue_render, enqueue_segment, enqueue_soon
 from orders import callbacks, lifecycle, masks
 from orders.codes import FailureReason, Status
-from orders.models import Order, utcnow
+from orders.models import Delivery, Order, utcnow
 from orders.review import add_region_version, approve_test_order
 from rendering.options import RenderOptions, parse_options
 from rendering.render import RenderedImage, RenderError, render
@@ -141,29 +141,37 @@ def render_final(order: Order) -> RenderedImage:
 
 
 def deliver(order: Order, result: RenderedImage) -> str:
-    """Store the final (and its SVG path), publish its URL, and tell the customer."""
-    folder = storage.order_dir(order.ticket)
+    """Store the final (and its SVG path), publish its URL, and tell the customer.
+
+    Each delivery (the first, then one per redo) has its own folder and token, so an earlier
+    FINALIMAGEURL keeps working after a redo.
+    """
+    number = order.redo_count + 1
+    folder = f"{storage.order_dir(order.ticket)}/{'final' if number == 1 else f'final-{number}'}"
     name = download_stem(order.image_url)
-    final_path = f"{folder}/final/{name}{result.extension}"
+    final_path = f"{folder}/{name}{result.extension}"
     final_sha = storage.write_bytes(final_path, result.data)
     svg = result.svg()
-    svg_path = f"{folder}/final/{name}.svg" if svg else None
+    svg_path = f"{folder}/{name}.svg" if svg else None
     if svg:
         storage.write_bytes(svg_path, svg.encode())
-    now = utcnow()
+    now, token = utcnow(), secrets.token_urlsafe(32)
     moved = lifecycle.move(
         order.id, Status.DELIVERED, actor=RENDER_ACTOR, expect=[Status.RENDERING],
-        note=f"{result.mime_type} {result.width}x{result.height}, {len(result.data)} bytes",
-        final_path=final_path, final_sha256=final_sha, final_svg_path=svg_path,
-        final_token=secrets.token_urlsafe(32), delivered_at=now,
+        note=f"delivery {number}: {result.mime_type} {result.width}x{result.height}, {len(result.data)} bytes",
+        final_path=final_path, final_sha256=final_sha, final_svg_path=svg_path, final_token=token, delivered_at=now,
         # The first delivery is what is billed; a test order never is.
         billed_at=None if order.is_test else (order.billed_at or now),
     )
+    if moved:
+        db.session.add(Delivery(order_id=order.id, number=number, delivered_at=now, final_path=final_path,
+                                final_sha256=final_sha, final_svg_path=svg_path, final_token=token,
+                                mask_version=masks.latest_number(order.id)))
     db.session.commit()
     if not moved:
         return "skipped: moved on meanwhile"
     callbacks.queue_for(order.id)
-    return "delivered"
+    return "delivered" if number == 1 else f"delivered again (redo {number - 1})"
 
 
 def _background_image(order: Order, options: RenderOptions) -> bytes | None:

@@ -21,7 +21,7 @@ from infrastructure.extensions import db
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.lookups import order_by_ticket
-from orders.models import MaskVersion
+from orders.models import MaskVersion, RedoRequest
 
 FULL = 0
 # Long sides a copy may have; a request is rounded up to one of these so a handful
@@ -35,6 +35,7 @@ class Kind(enum.Enum):
     PREVIEW = "preview"  # the draft cutout on a checkerboard, made by the segment job
     MASK = "mask"
     FINAL = "final"
+    MARKUP = "markup"  # the customer's markup image of the latest redo request
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ def order_file(ticket: str, kind: Kind, version: int | None = None) -> str:
         path = db.session.scalar(
             select(MaskVersion.path).where(MaskVersion.order_id == order.id, MaskVersion.number == (version or 0))
         )
+    elif kind is Kind.MARKUP:
+        path = db.session.scalar(select(RedoRequest.markup_path).where(RedoRequest.order_id == order.id)
+                                 .order_by(RedoRequest.number.desc()).limit(1))
     else:
         path = {Kind.ORIGINAL: order.original_path, Kind.PREVIEW: order.preview_path,
                 Kind.FINAL: order.final_path}[kind]
@@ -64,10 +68,6 @@ def order_file(ticket: str, kind: Kind, version: int | None = None) -> str:
         raise ServiceError(ErrorCode.UNKNOWN_TICKET, f"order {order.ticket} has no {kind.value} file" +
                            (f" version {version}" if version else ""))
     return path
-
-
-def latest_mask_number(order_id: int) -> int | None:
-    return db.session.scalar(select(db.func.max(MaskVersion.number)).where(MaskVersion.order_id == order_id))
 
 
 def upright_size(relpath: str) -> tuple[int, int]:

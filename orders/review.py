@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, select
 
 from infrastructure import storage
 from infrastructure.extensions import db
@@ -23,7 +23,9 @@ from orders.errors import ServiceError
 from orders.lookups import order_by_ticket
 from orders.models import Customer, MaskVersion, Operator, Order, ReviewSession, Template, utcnow
 
-REVIEWABLE = (Status.AWAITING_REVIEW, Status.IN_REVIEW)
+# Waiting in the queue: drafts, and delivered orders the customer sent back (these first).
+QUEUED = (Status.AWAITING_REVIEW, Status.REDO_REQUESTED)
+REVIEWABLE = (*QUEUED, Status.IN_REVIEW)
 TEST_MODE_ACTOR = "test-mode"
 
 
@@ -39,15 +41,18 @@ class QueueFilter:
 
 def _queue_query(filters: QueueFilter):
     # A test order never waits here (approve_test_order), but the queue never shows one regardless.
-    query = select(Order).where(Order.status == int(Status.AWAITING_REVIEW), Order.is_test.is_(False))
+    query = select(Order).where(Order.status.in_([int(s) for s in QUEUED]), Order.is_test.is_(False))
     if filters.customer_id:
         query = query.where(Order.customer_id == filters.customer_id)
     if filters.template_id:
         query = query.where(Order.template_id == filters.template_id)
     if filters.due_within_hours is not None:
         query = query.where(Order.due_at <= utcnow() + timedelta(hours=filters.due_within_hours))
-    # Soonest due first; among equals the draft the model was least sure of.
-    return query.order_by(Order.due_at, Order.draft_confidence.is_(None).desc(), Order.draft_confidence, Order.id)
+    # Redos on top (a customer is waiting on a promise already broken once), then soonest due;
+    # among equals the draft the model was least sure of.
+    redo_first = case((Order.status == int(Status.REDO_REQUESTED), 0), else_=1)
+    return query.order_by(redo_first, Order.due_at, Order.draft_confidence.is_(None).desc(), Order.draft_confidence,
+                          Order.id)
 
 
 def queue(filters: QueueFilter = QueueFilter(), limit: int = 100) -> list[Order]:
@@ -112,7 +117,7 @@ def claim(operator: Operator, ticket: str) -> Order:
     if order.status == Status.IN_REVIEW and order.claimed_by_id == operator.id:
         renew_lease(operator, ticket)
         return order
-    if order.status != Status.AWAITING_REVIEW or not _take(operator, order.id):
+    if order.status not in QUEUED or not _take(operator, order.id):
         raise _not_yours(order)
     return db.session.get(Order, order.id)
 
@@ -122,7 +127,7 @@ def _take(operator: Operator, order_id: int) -> bool:
         order_id,
         Status.IN_REVIEW,
         actor=_actor(operator),
-        expect=[Status.AWAITING_REVIEW],
+        expect=QUEUED,
         claimed_by_id=operator.id,
         lease_expires_at=utcnow() + lease_length(),
     )
@@ -152,19 +157,28 @@ def release(operator: Operator, ticket: str) -> None:
     """Give an order back to the queue without a decision."""
     order = held_order(operator, ticket)
     _end_session(order.id, "released")
-    lifecycle.move(order.id, Status.AWAITING_REVIEW, actor=_actor(operator), expect=[Status.IN_REVIEW],
+    lifecycle.move(order.id, back_to_queue(order.redo_count), actor=_actor(operator), expect=[Status.IN_REVIEW],
                    note="released", claimed_by_id=None, lease_expires_at=None)
     db.session.commit()
 
 
+def back_to_queue(redo_count: int) -> Status:
+    """Where an order goes when its operator lets go: a redo back to Redo requested, a draft to Awaiting review.
+
+    An order in review that was ever sent back is in a redo: only delivered orders are sent back.
+    """
+    return Status.REDO_REQUESTED if redo_count else Status.AWAITING_REVIEW
+
+
 def expire_leases() -> int:
     """Return orders whose lease ran out to the queue; returns how many."""
-    expired = db.session.scalars(
-        select(Order.id).where(Order.status == int(Status.IN_REVIEW), Order.lease_expires_at < utcnow())
+    expired = db.session.execute(
+        select(Order.id, Order.redo_count)
+        .where(Order.status == int(Status.IN_REVIEW), Order.lease_expires_at < utcnow())
     ).all()
     returned = 0
-    for order_id in expired:
-        if lifecycle.move(order_id, Status.AWAITING_REVIEW, actor="system:lease", expect=[Status.IN_REVIEW],
+    for order_id, redo_count in expired:
+        if lifecycle.move(order_id, back_to_queue(redo_count), actor="system:lease", expect=[Status.IN_REVIEW],
                           note="lease expired", claimed_by_id=None, lease_expires_at=None):
             _end_session(order_id, "expired")
             returned += 1
@@ -316,6 +330,9 @@ def approve_test_order(order_id: int) -> bool:
 def reject(operator: Operator, ticket: str, reason: str, note: str = "") -> Order:
     """Reject with a named reason; the customer sees it in the status message."""
     order = held_order(operator, ticket)
+    if order.redo_count:
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, "a redo cannot be rejected: the customer already has the "
+                                                        "image; fix the mask (or leave it) and approve")
     try:
         code = RejectReason(reason)
     except ValueError:
@@ -352,7 +369,7 @@ def _not_yours(order: Order) -> ServiceError:
     if order.status == Status.IN_REVIEW and order.lease_expires_at and order.lease_expires_at >= utcnow():
         holder = order.claimed_by.name if order.claimed_by else "another operator"
         return ServiceError(ErrorCode.INVALID_PARAMETER, f"order {order.ticket} is being reviewed by {holder}")
-    if order.status == Status.AWAITING_REVIEW:
+    if order.status in QUEUED:
         return ServiceError(ErrorCode.INVALID_PARAMETER, f"order {order.ticket} is not claimed by you; claim it first")
     return ServiceError(ErrorCode.INVALID_PARAMETER,
                         f"order {order.ticket} is {order.status_enum.wire_name}, not awaiting review")

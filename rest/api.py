@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from infrastructure import ratelimit
 from infrastructure.extensions import db
-from orders import billing, cancellation, intake, listing
+from orders import billing, cancellation, intake, listing, redo
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.models import Template
@@ -42,6 +42,7 @@ ROOTS = {
     "rest.image_status": "IMAGESTATUSRESPONSE",
     "rest.images": "IMAGESLISTRESPONSE",
     "rest.cancel_image": "CANCELIMAGERESPONSE",
+    "rest.reject_image": "REJECTIMAGERESPONSE",
     "rest.account": "ACCOUNTRESPONSE",
     "rest.statement": "STATEMENTRESPONSE",
 }
@@ -129,6 +130,16 @@ def cancel_image(ticket: str) -> Response:
     status = cancellation.cancel(request_param("ContactEmail"), request_param("ContactAPIkey"), ticket)
     return respond(ROOTS["rest.cancel_image"], envelope(
         ErrorCode.NO_ERROR, IMAGETICKET=ticket.strip().lower(), STATUSID=int(status), STATUSNAME=status.wire_name))
+
+
+@bp.post("/Image/<ticket>/Reject/", strict_slashes=False)
+def reject_image(ticket: str) -> Response:
+    params = request_params()
+    accepted = redo.request_redo(params.get("contactemail", ""), params.get("contactapikey", ""), ticket,
+                                 params.get("comment", ""), params.get("markupimageurl", ""))
+    return respond(ROOTS["rest.reject_image"], envelope(
+        ErrorCode.NO_ERROR, IMAGETICKET=accepted.ticket, STATUSID=int(accepted.status),
+        STATUSNAME=accepted.status.wire_name, REDONUMBER=accepted.number, MARKUP=accepted.markup.value))
 
 
 @bp.get("/Account/", strict_slashes=False)

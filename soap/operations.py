@@ -12,7 +12,7 @@ from typing import Any
 
 from spyne import ServiceBase, Unicode, rpc
 
-from orders import billing, cancellation, intake, listing
+from orders import billing, cancellation, intake, listing, redo
 from orders.codes import ErrorCode
 from soap.types import (
     Account,
@@ -21,6 +21,7 @@ from soap.types import (
     ImageStatus,
     ImageSummary,
     Price,
+    RedoAccepted,
     Required,
     Statement,
     StatementLine,
@@ -130,6 +131,17 @@ class OrdersService(ServiceBase):
         status = cancellation.cancel(_text(email), _text(api_key), _text(ticket))
         return NO_ERROR, "", CancelledImage(ImageTicket=_text(ticket).strip().lower(), StatusId=int(status),
                                             StatusName=status.wire_name)
+
+    @rpc(Unicode, Unicode, Unicode, Unicode, Unicode,
+         _in_arg_names={**_CREDENTIALS, "ticket": "ImageTicket", "comment": "Comment",
+                        "markup_url": "MarkupImageURL"},
+         _returns=(Required, Required, RedoAccepted), _out_variable_names=(*ANSWER, "Redo"))
+    def RejectProcessedImage(ctx: Any, email: str | None, api_key: str | None, ticket: str | None,  # noqa: N802
+                             comment: str | None, markup_url: str | None) -> tuple[str, str, RedoAccepted]:
+        accepted = redo.request_redo(_text(email), _text(api_key), _text(ticket), _text(comment), _text(markup_url))
+        return NO_ERROR, "", RedoAccepted(ImageTicket=accepted.ticket, StatusId=int(accepted.status),
+                                          StatusName=accepted.status.wire_name, RedoNumber=accepted.number,
+                                          Markup=accepted.markup.value)
 
     @rpc(Unicode, Unicode, _in_arg_names=_CREDENTIALS,
          _returns=(Required, Required, Account), _out_variable_names=(*ANSWER, "Account"))

@@ -78,6 +78,17 @@ class CancelledImage(ComplexModel):
     ]
 
 
+class RedoAccepted(ComplexModel):
+    __namespace__ = NAMESPACE
+    _type_info = [
+        ("ImageTicket", Unicode),
+        ("StatusId", Integer),
+        ("StatusName", Unicode),
+        ("RedoNumber", Integer),
+        ("Markup", Unicode),
+    ]
+
+
 class StatusCount(ComplexModel):
     __namespace__ = NAMESPACE
     _type_info = [

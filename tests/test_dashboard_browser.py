@@ -198,3 +198,38 @@ def test_question_mark_lists_the_review_shortcuts(page, reviewable, make_operato
         assert shortcut in help_text
     page.keyboard.press("Escape")
     assert page.locator("#help[open]").count() == 0
+
+
+def _canvas_centre(page) -> list[int]:
+    return page.evaluate("""() => {
+        const c = document.getElementById('original-view');
+        return Array.from(c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data);
+    }""")
+
+
+def test_u_shows_a_redo_s_markup_over_the_original(client, page, customer, deliver, image_server, run_jobs,
+                                                  make_operator):
+    import io
+
+    (ticket,) = deliver(1)
+    buffer = io.BytesIO()
+    Image.new("RGB", (96, 64), (255, 0, 0)).save(buffer, "PNG")
+    markup = image_server.serve_bytes("/markup.png", buffer.getvalue(), "image/png")
+    client.post(f"/REST.svc/Image/{ticket}/Reject/", json={**customer.creds(), "Comment": "see the circle",
+                                                          "MarkupImageURL": markup})
+    run_jobs()
+    make_operator()
+    sign_in(page, "olga")
+
+    assert open_next(page) == ticket
+    assert "see the circle" in page.inner_text("#redo-comment")
+    assert _canvas_centre(page)[:3] != [255, 0, 0]
+    page.keyboard.press("u")
+    page.wait_for_selector('#markup[aria-pressed="true"]')
+    page.wait_for_function("""() => {
+        const c = document.getElementById('original-view');
+        const d = c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data;
+        return d[0] > 240 && d[1] < 15 && d[2] < 15;
+    }""")
+    page.keyboard.press("u")
+    page.wait_for_selector('#markup[aria-pressed="false"]')

@@ -61,7 +61,7 @@ def test_approved_order_is_delivered_and_the_customer_called_back(app, client, c
     assert final_url.startswith("http://testserver.example/files/") and final_url.endswith("/shirt.png")
     [call] = receiver.received
     assert call.form == {"imageTicket": ticket, "ProcessedImageURL": final_url, "StatusId": "80",
-                         "StatusName": "Delivered"}
+                         "StatusName": "Delivered", "CustomerImageId": ""}
     assert call.headers["content-type"] == "application/x-www-form-urlencoded"
 
 
@@ -115,7 +115,8 @@ def test_rejected_order_calls_back_with_an_empty_image_url(app, order_with_callb
     run_jobs()
 
     [call] = receiver.received
-    assert call.form == {"imageTicket": ticket, "ProcessedImageURL": "", "StatusId": "95", "StatusName": "Rejected"}
+    assert call.form == {"imageTicket": ticket, "ProcessedImageURL": "", "StatusId": "95", "StatusName": "Rejected",
+                         "CustomerImageId": ""}
 
 
 def test_failed_order_calls_back_too(app, client, customer, template_id, image_server, receiver, run_jobs):
@@ -272,7 +273,8 @@ def test_cleanup_removes_finals_past_retention_and_their_urls_answer_gone(app, c
 
     assert runner.invoke(args=["cleanup-finals"]).output.strip() == "deleted 0 file(s)"  # still within retention
     with app.app_context():
-        order_by_ticket(ticket).delivered_at = utcnow() - timedelta(days=app.config["FINAL_RETENTION_DAYS"] + 1)
+        for delivery in order_by_ticket(ticket).deliveries:
+            delivery.delivered_at = utcnow() - timedelta(days=app.config["FINAL_RETENTION_DAYS"] + 1)
         db.session.commit()
 
     assert runner.invoke(args=["cleanup-finals"]).output.strip() == "deleted 2 file(s)"  # the JPEG and its SVG

@@ -32,7 +32,7 @@ def test_wsdl_has_the_documented_target_namespace(wsdl):
 
 
 OPERATIONS = {"GetTemplates", "AddImage", "GetImageStatus", "GetImagesList", "CancelImage", "GetAccount",
-              "GetStatement"}
+              "GetStatement", "RejectProcessedImage"}
 
 
 def test_wsdl_offers_every_operation(wsdl):
@@ -62,6 +62,8 @@ def test_wsdl_names_the_reference_fields(schema, wsdl):
     assert children("ImageSummary") == ["ImageTicket", "CustomerImageId", "StatusId", "StatusName", "Created", "Due",
                                         "FinalImageURL"]
     assert children("CancelImage") == ["ContactEmail", "ContactAPIkey", "ImageTicket"]
+    assert children("RejectProcessedImage") == ["ContactEmail", "ContactAPIkey", "ImageTicket", "Comment",
+                                                "MarkupImageURL"]
     assert children("GetStatement") == ["ContactEmail", "ContactAPIkey", "Month"]
     assert children("Account") == ["Email", "Month", "Orders", "AmountsDue", "Commissions"]
     assert children("StatementLine") == ["ImageTicket", "CustomerImageId", "Delivered", "TemplateId", "Amount",

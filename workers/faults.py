@@ -19,10 +19,12 @@ from rq import Retry, get_current_job
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, PendingRollbackError
 
 from infrastructure.extensions import db
+from infrastructure.images import CheckedImage
 from infrastructure.queues import fault_retry
 from infrastructure.storage import StorageUnavailable
 from orders import pipeline
 from orders.codes import FailureReason
+from orders.errors import ProcessingError
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,35 @@ def survives_faults(actor: str | None) -> Callable[[Job], Job]:
         return run  # type: ignore[return-value]
 
     return wrap
+
+
+def retries_left() -> bool:
+    """The running job has retries of its own left (a download's network budget)."""
+    job = get_current_job()
+    return bool(job is not None and job.retries_left)
+
+
+def download_or_give_up(url: str, give_up: Callable[[FailureReason, str], str],
+                        what: str) -> tuple[bytes, CheckedImage] | str:
+    """The checked image at `url`; or, once the job's network retries are spent (or at once for
+    a fault no retry can clear), what `give_up(reason, message)` answers.
+
+    Raising hands the job back to RQ for its next retry; store and database faults pass on
+    to survives_faults.
+    """
+    try:
+        return pipeline.download(url)
+    except ProcessingError as exc:
+        if exc.retryable and retries_left():
+            raise  # RQ schedules the next attempt after its backoff interval
+        return give_up(exc.reason, exc.message)
+    except PASSING:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unexpected fault fails this download, never the worker
+        if retries_left():
+            raise
+        log.exception("fetching %s failed unexpectedly", what)
+        return give_up(FailureReason.INTERNAL_ERROR, f"unexpected error while fetching: {type(exc).__name__}")
 
 
 def _retry_after(order_id: int, exc: Exception) -> Retry | None:

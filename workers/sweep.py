@@ -22,15 +22,17 @@ from infrastructure.queues import (
     callback_job_id,
     enqueue_callback,
     enqueue_fetch,
+    enqueue_markup,
     enqueue_render,
     enqueue_segment,
     fetch_job_id,
+    markup_job_id,
     render_job_id,
     segment_job_id,
 )
 from infrastructure.redis_connection import get_redis
-from orders.codes import CallbackState, Status
-from orders.models import Order, utcnow
+from orders.codes import CallbackState, MarkupState, Status
+from orders.models import Order, RedoRequest, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ def sweep() -> int:
         if not _job_alive(job_id_of(order_id)):
             enqueue(order_id)
             requeued += 1
-    requeued += _pending_callbacks(grace)
+    requeued += _pending_callbacks(grace) + _pending_markups(grace)
     if requeued:
         log.info("sweep re-queued %d job(s)", requeued)
     return requeued
@@ -79,6 +81,21 @@ def _pending_callbacks(grace: timedelta) -> int:
     for order_id in pending:
         if not _job_alive(callback_job_id(order_id)):
             enqueue_callback(order_id)
+            requeued += 1
+    return requeued
+
+
+def _pending_markups(grace: timedelta) -> int:
+    """Markup images of redo requests still waiting to be fetched whose job is gone."""
+    pending = db.session.execute(
+        db.select(RedoRequest.order_id, RedoRequest.number).where(
+            RedoRequest.markup_state == MarkupState.PENDING, RedoRequest.requested_at < utcnow() - grace)
+    ).all()
+    db.session.commit()
+    requeued = 0
+    for order_id, number in pending:
+        if not _job_alive(markup_job_id(order_id, number)):
+            enqueue_markup(order_id, number)
             requeued += 1
     return requeued
 

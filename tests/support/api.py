@@ -13,6 +13,7 @@ _SCHEMA_FOR_ROOT = {
     "IMAGESTATUSRESPONSE": "image-status-response.xsd",
     "IMAGESLISTRESPONSE": "images-list-response.xsd",
     "CANCELIMAGERESPONSE": "cancel-image-response.xsd",
+    "REJECTIMAGERESPONSE": "reject-image-response.xsd",
     "ACCOUNTRESPONSE": "account-response.xsd",
     "STATEMENTRESPONSE": "statement-response.xsd",
     "ERRORRESPONSE": "error-response.xsd",

@@ -41,7 +41,10 @@ const page = {
     $("undo").disabled = !this.mask?.canUndo;
     $("redo").disabled = !this.mask?.canRedo;
     $("save").disabled = !this.mask?.dirty || this.busy;
-    for (const id of ["approve", "reject", "skip", "back"]) $(id).disabled = this.busy || (this.lost && id !== "back");
+    for (const id of ["approve", "reject", "skip", "back"]) {
+      const button = $(id); // a redo has no Reject: the customer already has the image
+      if (button) button.disabled = this.busy || (this.lost && id !== "back");
+    }
   },
 
   canEdit() {
@@ -161,6 +164,24 @@ function toggleOverlay() {
   page.view.requestRender();
 }
 
+// A redo's markup (the customer's call-outs drawn on the image) over the original, on demand.
+async function toggleMarkup() {
+  const button = $("markup");
+  if (!button) return;
+  if (!page.view.markup) {
+    try {
+      page.view.markup = await loadImage(root.dataset.markup + "?size=0");
+    } catch (failure) {
+      page.say(`The markup could not be loaded: ${failure.message}`, true);
+      return;
+    }
+  }
+  page.view.showMarkup = !page.view.showMarkup;
+  button.setAttribute("aria-pressed", String(page.view.showMarkup));
+  button.firstChild.textContent = page.view.showMarkup ? "Hide markup " : "Show markup ";
+  page.view.requestRender();
+}
+
 function undo() {
   if (page.mask?.undo()) page.view.requestRender();
   page.refresh();
@@ -199,13 +220,15 @@ $("bg-colour").addEventListener("input", (event) => {
 $("zoom-fit").addEventListener("click", () => page.view.fit());
 $("zoom-1").addEventListener("click", () => page.view.zoomTo(1));
 $("approve").addEventListener("click", () => approve(page));
-$("reject").addEventListener("click", openReject);
+$("reject")?.addEventListener("click", openReject);
+$("markup")?.addEventListener("click", toggleMarkup);
 $("skip").addEventListener("click", () => skip(page));
 $("back").addEventListener("click", () => backToQueue(page));
 
 const KEYS = {
   a: () => approve(page),
-  r: openReject,
+  r: () => { if ($("reject")) openReject(); },
+  u: toggleMarkup,
   n: () => skip(page),
   q: () => backToQueue(page),
   b: () => setTool("brush"),

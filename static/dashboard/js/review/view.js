@@ -20,6 +20,8 @@ export class View {
     this.original = null; // best loaded original (screen-sized, later full size)
     this.mask = null; // an image or canvas whose alpha is the mask, any resolution
     this.overlay = false;
+    this.markup = null; // a redo's markup image, once loaded
+    this.showMarkup = false;
     this.background = "checker";
     this.colour = "#3cb371";
     this.cursor = null; // { x, y, radius } in image pixels
@@ -152,6 +154,10 @@ export class View {
     this.prepare(ctx);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(this.original, ...this.rect());
+    if (this.showMarkup && this.markup) {
+      // Stretched over the original: customers draw on the image they were delivered, of the same framing.
+      ctx.drawImage(this.markup, ...this.rect());
+    }
     if (this.overlay) {
       // Tint what the mask removes, so the edge between kept and removed shows on the photo.
       const s = this.scratchContext();
