@@ -46,6 +46,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "CALLBACK_TIMEOUT_SECONDS": (15, int, "A callback succeeds on any 2xx answered within this many seconds"),
     "FINAL_RETENTION_DAYS": (30, int, "Days finished images stay downloadable "
                                       "(flask cleanup-finals deletes older ones)"),
+    "LIST_TOTAL_CACHE_SECONDS": (5, int, "GET Images keeps each TOTAL this long (0 = count every call)"),
     "REDO_WINDOW_DAYS": (30, int, "Days after its first delivery a customer may send an order back (Reject)"),
     "MAX_REDOS": (3, int, "Times one order may be sent back for a redo"),
     "REDO_HOURS": (5, int, "Hours the studio promises for a redo (its new due time)"),

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Row, select
 
+from infrastructure import counts
 from infrastructure.extensions import db
 from orders.checks import ascii_digits, optional_text, whole_number
 from orders.codes import ErrorCode, Status
@@ -13,7 +14,7 @@ from orders.errors import ServiceError
 from orders.finals import final_image_url
 from orders.intake import MAX_REFERENCE, authenticate
 from orders.models import Order
-from orders.paging import Page, page_of
+from orders.paging import Page, count_of, page_of
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 100, 500
 MAX_PAGE = 1_000_000
@@ -65,7 +66,9 @@ def list_images(email: str, api_key: str, query: ImagesQuery) -> Page[ImageSumma
         found = found.where(Order.created_at < end)
     if reference:
         found = found.where(Order.customer_image_id == reference)
-    page = page_of(found.order_by(Order.created_at.desc(), Order.id.desc()), number, per_page, rows=True)
+    filters = (statuses, start, end, reference)
+    page = page_of(found.order_by(Order.created_at.desc(), Order.id.desc()), number, per_page, rows=True,
+                   total=lambda query: counts.remembered(f"images:{customer.id}", filters, lambda: count_of(query)))
     db.session.rollback()  # end the read transaction
     return Page([_summary(row) for row in page.items], page.number, page.per_page, page.total)
 

@@ -1,7 +1,7 @@
 """One page of a long list, for every list a person or a program pages through."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -28,10 +28,17 @@ class Page(Generic[Item]):
         return self.number < self.pages
 
 
-def page_of(query: Select, number: int, per_page: int, *, rows: bool = False) -> Page[Any]:
-    """Page `number` of `query` (already ordered): its items (scalars, or whole rows) and the total."""
+def count_of(query: Select) -> int:
+    """How many rows `query` matches, whatever its order."""
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+def page_of(query: Select, number: int, per_page: int, *, rows: bool = False,
+            total: Callable[[Select], int] = count_of) -> Page[Any]:
+    """Page `number` of `query` (already ordered): its items (scalars, or whole rows) and the total,
+    as `total` counts it."""
     number = max(1, number)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    counted = total(query)
     limited = query.limit(per_page).offset((number - 1) * per_page)
     items = list(db.session.execute(limited)) if rows else list(db.session.scalars(limited))
-    return Page(items, number, per_page, total)
+    return Page(items, number, per_page, counted)

@@ -133,3 +133,30 @@ def test_listing_needs_the_right_key(client, customer):
     answer = client.get("/REST.svc/Images/", query_string={"ContactEmail": customer.email, "ContactAPIkey": "no"})
 
     assert answer.status_code == 401 and error_code(answer) == "invalidCredentials"
+
+
+def test_total_is_kept_a_few_seconds_per_filter(app, client, customer, template_id, three_orders):
+    assert parse_valid(_list(client, customer)).findtext("TOTAL") == "3"
+    ticket_of(post_image(client, customer, templateId=template_id))
+
+    doc = parse_valid(_list(client, customer))
+
+    assert doc.findtext("TOTAL") == "3"  # kept for LIST_TOTAL_CACHE_SECONDS
+    assert len(_tickets(doc)) == 4  # the page itself is always fresh
+    assert parse_valid(_list(client, customer, StatusId="10")).findtext("TOTAL") == "4"  # another filter
+
+
+def test_without_the_cache_total_is_counted_every_call(app, client, customer, template_id, three_orders):
+    app.config["LIST_TOTAL_CACHE_SECONDS"] = 0
+    _list(client, customer)
+    ticket_of(post_image(client, customer, templateId=template_id))
+
+    assert parse_valid(_list(client, customer)).findtext("TOTAL") == "4"
+
+
+def test_listing_works_while_redis_is_down(app, client, customer, three_orders):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+
+    doc = parse_valid(_list(client, customer))
+
+    assert doc.findtext("TOTAL") == "3" and len(_tickets(doc)) == 3
