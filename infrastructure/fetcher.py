@@ -12,12 +12,16 @@ from __future__ import annotations
 import http.cookiejar
 import ipaddress
 import socket
+import threading
 import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool
 
 from orders.codes import FailureReason
 from orders.errors import ProcessingError
@@ -177,6 +181,107 @@ def _host_and_port(url: str) -> tuple[str, int]:
     return parts.hostname, port or _DEFAULT_PORTS[scheme]
 
 
+class Deadline:
+    """The end of a whole download, enforced by a watchdog that cuts its connections when it comes.
+
+    Socket timeouts bound each wait, not the sum: a server dripping a byte at a
+    time (status line, headers, TLS handshake or body) satisfies every one of
+    them. So each socket the download opens is watched, and when time is up the
+    watchdog shuts it down, which ends any read blocked on it at once. Through a
+    duplicate of the socket: TLS detaches the original object, and the duplicate
+    is ours alone, so its descriptor cannot have been reused by anything else.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends_at = time.monotonic() + seconds
+        self._watched: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def left(self) -> float:
+        return max(self.ends_at - time.monotonic(), 0.0)
+
+    def passed(self) -> bool:
+        return self._expired or time.monotonic() >= self.ends_at
+
+    def error(self, host: str) -> ProcessingError:
+        return ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: the download took longer than "
+                                                              f"{self.seconds:g} s", retryable=True)
+
+    def check(self, host: str) -> None:
+        if self.passed():
+            raise self.error(host)
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            duplicate = sock.dup()
+            self._watched.append(duplicate)
+            if self._expired:
+                _cut(duplicate)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for duplicate in self._watched:
+                duplicate.close()
+            self._watched.clear()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            for duplicate in self._watched:
+                _cut(duplicate)
+
+
+def _cut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the other side
+
+
+class _WatchedConnection:
+    """Hands each new socket to the download's Deadline (mixed into urllib3's connection classes)."""
+
+    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        self.deadline.watch(sock)
+        return sock
+
+
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedPoolManager(PoolManager):
+    """Pools whose connections are watched by ``deadline`` (``_new_pool`` is urllib3's customisation hook)."""
+
+    _CONNECTIONS = {"http": _WatchedHTTPConnection, "https": _WatchedHTTPSConnection}
+
+    def __init__(self, deadline: Deadline, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deadline = deadline
+
+    def _new_pool(self, scheme: str, host: str, port: int,
+                  request_context: dict[str, Any] | None = None) -> HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        pool.ConnectionCls = self._CONNECTIONS[scheme]  # type: ignore[assignment]
+        pool.conn_kw["deadline"] = self.deadline
+        return pool
+
+
 class PinnedAddressAdapter(HTTPAdapter):
     """Vets each connection's host and connects to the vetted IP, not to a fresh DNS answer.
 
@@ -188,10 +293,18 @@ class PinnedAddressAdapter(HTTPAdapter):
     on-premises installs, with link-local and metadata refused regardless).
     """
 
-    def __init__(self, allow_private: bool, allowed_ports: frozenset[int] | None = None) -> None:
+    def __init__(self, allow_private: bool, allowed_ports: frozenset[int] | None = None,
+                 deadline: Deadline | None = None) -> None:
+        self.deadline = deadline  # before super().__init__, which calls init_poolmanager
         super().__init__(max_retries=0)  # the job queue decides about retries
         self.allow_private = allow_private
         self.allowed_ports = allowed_ports
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        if self.deadline is not None:
+            self.poolmanager = _WatchedPoolManager(self.deadline, num_pools=connections, maxsize=maxsize,
+                                                   block=block, **pool_kwargs)
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -246,9 +359,10 @@ class _NoRedirectSession(requests.Session):
         return iter(())
 
 
-def make_session(allow_private: bool, allowed_ports: frozenset[int] | None = None) -> requests.Session:
+def make_session(allow_private: bool, allowed_ports: frozenset[int] | None = None,
+                 deadline: Deadline | None = None) -> requests.Session:
     """A session that connects only to vetted addresses (and, given allowed_ports, ports), without
-    cookies, proxies or netrc.
+    cookies, proxies or netrc; given a deadline, its connections are cut when the deadline comes.
 
     It never follows redirects: a 3xx comes back as it is, its body unread.
     """
@@ -258,7 +372,7 @@ def make_session(allow_private: bool, allowed_ports: frozenset[int] | None = Non
     session.trust_env = False
     session.cookies.set_policy(_NoCookies())
     session.headers.update({"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "identity"})
-    adapter = PinnedAddressAdapter(allow_private, allowed_ports)
+    adapter = PinnedAddressAdapter(allow_private, allowed_ports, deadline)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -278,20 +392,24 @@ def fetch(
     """Download ``url`` and return its body, or raise ProcessingError saying why not.
 
     ``read_timeout`` bounds each wait for data; ``total_timeout`` bounds the
-    whole download, so a server dripping a byte at a time cannot hold a worker.
+    whole download, redirects, headers and body together, so a server dripping
+    a byte at a time cannot hold a worker past it.
     """
-    deadline = time.monotonic() + total_timeout
-    with make_session(allow_private, allowed_ports) as session:
-        timeout = (connect_timeout, read_timeout)
-        response = _open_following_redirects(session, url, timeout, max_redirects, deadline)
-        with response:
-            host = _host_and_port(response.url)[0]
-            _check_status(response, host)
-            return _read_capped(response, host, max_bytes, deadline)
+    deadline = Deadline(total_timeout)
+    try:
+        with make_session(allow_private, allowed_ports, deadline) as session:
+            timeout = (connect_timeout, read_timeout)
+            response = _open_following_redirects(session, url, timeout, max_redirects, deadline)
+            with response:
+                host = _host_and_port(response.url)[0]
+                _check_status(response, host)
+                return _read_capped(response, host, max_bytes, deadline)
+    finally:
+        deadline.close()
 
 
 def _open_following_redirects(
-    session: requests.Session, url: str, timeout: tuple[float, float], max_redirects: int, deadline: float
+    session: requests.Session, url: str, timeout: tuple[float, float], max_redirects: int, deadline: Deadline
 ) -> requests.Response:
     # Redirects are followed here, not by requests, so that each hop is counted
     # and fails with our reasons; the adapter vets each hop's address.
@@ -314,22 +432,31 @@ def _redirect_target(current: str, location: str) -> str:
         raise ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host} redirected to a malformed URL") from None
 
 
-def _get(session: requests.Session, url: str, timeout: tuple[float, float], deadline: float) -> requests.Response:
+def _get(session: requests.Session, url: str, timeout: tuple[float, float], deadline: Deadline) -> requests.Response:
     host = _host_and_port(url)[0]
-    if time.monotonic() > deadline:
-        raise _too_slow(host)
+    deadline.check(host)
+    # No single wait may outlast the deadline either (the watchdog cuts sockets, not a connect in progress);
+    # never 0, which would make the socket non-blocking.
+    left = max(deadline.left(), 0.01)
     try:
-        return session.get(url, timeout=timeout, stream=True, allow_redirects=False)
-    except requests.Timeout:
-        raise ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: timed out", retryable=True) from None
-    except requests.exceptions.SSLError:
-        raise ProcessingError(
-            FailureReason.DOWNLOAD_FAILED, f"{host}: the TLS handshake or certificate check failed", retryable=True
-        ) from None
-    except requests.ConnectionError:
-        raise ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: could not connect", retryable=True) from None
+        return session.get(url, timeout=(min(timeout[0], left), min(timeout[1], left)), stream=True,
+                           allow_redirects=False)
     except requests.RequestException as exc:
-        raise ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: {_describe(exc)}") from None
+        raise _request_failed(host, exc, deadline) from None
+
+
+def _request_failed(host: str, exc: requests.RequestException, deadline: Deadline) -> ProcessingError:
+    if deadline.passed():  # the watchdog cut the connection: say so, not what the cut looked like
+        return deadline.error(host)
+    if isinstance(exc, requests.Timeout):
+        return ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: timed out", retryable=True)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ProcessingError(
+            FailureReason.DOWNLOAD_FAILED, f"{host}: the TLS handshake or certificate check failed", retryable=True
+        )
+    if isinstance(exc, requests.ConnectionError):
+        return ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: could not connect", retryable=True)
+    return ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: {_describe(exc)}")
 
 
 def _describe(exc: requests.RequestException) -> str:
@@ -347,7 +474,7 @@ def _check_status(response: requests.Response, host: str) -> None:
     raise ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host} answered HTTP {status}", retryable=transient)
 
 
-def _read_capped(response: requests.Response, host: str, max_bytes: int, deadline: float) -> bytes:
+def _read_capped(response: requests.Response, host: str, max_bytes: int, deadline: Deadline) -> bytes:
     declared = _content_length(response)
     if declared is not None and declared > max_bytes:
         raise _too_large(host, max_bytes)
@@ -358,17 +485,23 @@ def _read_capped(response: requests.Response, host: str, max_bytes: int, deadlin
             body += chunk
             if len(body) > max_bytes:
                 raise _too_large(host, max_bytes)
-            if time.monotonic() > deadline:
-                raise _too_slow(host)
+            deadline.check(host)
+    except requests.RequestException as exc:
+        raise _read_failed(host, exc, deadline) from None
+    # A body read to its end may have ended at the watchdog's cut (no length declared): not a whole file.
+    deadline.check(host)
+    return bytes(body)
+
+
+def _read_failed(host: str, exc: requests.RequestException, deadline: Deadline) -> ProcessingError:
+    if deadline.passed():
+        return deadline.error(host)
     # requests reports a read timeout mid-body as a ConnectionError, a dropped
     # connection as a ChunkedEncodingError: both may pass on a later attempt.
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
-        raise ProcessingError(
-            FailureReason.DOWNLOAD_FAILED, f"{host}: the connection broke or stalled", retryable=True
-        ) from None
-    except requests.RequestException as exc:
-        raise ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: {_describe(exc)}") from None
-    return bytes(body)
+    if isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        return ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: the connection broke or stalled",
+                               retryable=True)
+    return ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: {_describe(exc)}")
 
 
 def _content_length(response: requests.Response) -> int | None:
@@ -380,7 +513,3 @@ def _content_length(response: requests.Response) -> int | None:
 
 def _too_large(host: str, max_bytes: int) -> ProcessingError:
     return ProcessingError(FailureReason.FILE_TOO_LARGE, f"{host}: the file is larger than {max_bytes} bytes")
-
-
-def _too_slow(host: str) -> ProcessingError:
-    return ProcessingError(FailureReason.DOWNLOAD_FAILED, f"{host}: the download took too long", retryable=True)

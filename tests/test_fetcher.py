@@ -402,7 +402,48 @@ def test_a_server_dripping_bytes_past_the_total_timeout_fails_for_now(image_serv
     error = failure(url, read_timeout=2, total_timeout=0.4)
 
     assert (error.reason, error.retryable) == (FailureReason.DOWNLOAD_FAILED, True)
-    assert "too long" in error.message
+    assert "took longer than 0.4 s" in error.message
+
+
+def test_a_body_dripped_a_byte_at_a_time_is_cut_off_at_the_total_timeout(image_server) -> None:
+    # 50 bytes with Content-Length, one every 0.2 s: each read gets data in time, the whole would take 10 s.
+    url = image_server.serve_dripping("/drip.png", b"x" * 50, interval=0.2)
+    started = time.monotonic()
+
+    error = failure(url, read_timeout=5, total_timeout=1)
+
+    assert (error.reason, error.retryable) == (FailureReason.DOWNLOAD_FAILED, True)
+    assert "took longer than 1 s" in error.message
+    assert time.monotonic() - started < 3
+
+
+def test_headers_dripped_a_byte_at_a_time_are_cut_off_at_the_total_timeout(image_server) -> None:
+    # The status line and headers alone are ~100 bytes: 10 s at 0.1 s a byte.
+    url = image_server.serve_dripping("/drip-head.png", b"x", interval=0.1, headers_too=True)
+    started = time.monotonic()
+
+    error = failure(url, read_timeout=5, total_timeout=1)
+
+    assert (error.reason, error.retryable) == (FailureReason.DOWNLOAD_FAILED, True)
+    assert "took longer than 1 s" in error.message
+    assert time.monotonic() - started < 3
+
+
+def test_redirect_hops_count_against_the_one_total_timeout(image_server) -> None:
+    final = image_server.serve_slowly("/final.png", delay=0.6, body=image_bytes("PNG"))
+    url = image_server.add("/moved", Reply(status=302, headers={"Location": final}, delay=0.6))
+    started = time.monotonic()
+
+    error = failure(url, read_timeout=5, total_timeout=1)
+
+    assert "took longer than 1 s" in error.message
+    assert time.monotonic() - started < 3
+
+
+def test_an_image_served_in_time_still_downloads_under_a_total_timeout(image_server) -> None:
+    url = image_server.serve_bytes("/quick.png", image_bytes("PNG"), "image/png")
+
+    assert fetch(url, max_bytes=MB, allow_private=True, total_timeout=1) == image_bytes("PNG")
 
 
 def test_a_refused_connection_fails_for_now() -> None:

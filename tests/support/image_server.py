@@ -16,7 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Reply:
     """What a route answers. ``delay`` sleeps before the status line, ``stall``
     after the headers; ``chunked`` sends the body in chunks of ``chunk_size``
-    with ``interval`` seconds between them and no Content-Length."""
+    with ``interval`` seconds between them and no Content-Length. Without
+    ``chunked``, a non-zero ``interval`` sends the body (Content-Length
+    declared) in pieces of ``chunk_size`` with that pause between them.
+    ``header_interval`` sends the status line and headers one byte at a time
+    with that pause between bytes."""
 
     status: int = 200
     body: bytes = b""
@@ -27,6 +31,7 @@ class Reply:
     chunked: bool = False
     chunk_size: int = 8192
     interval: float = 0.0
+    header_interval: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,12 @@ class ImageServer:
     def serve_chunked(self, path: str, body: bytes, *, chunk_size: int = 8192, interval: float = 0.0) -> str:
         return self.add(path, Reply(body=body, chunked=True, chunk_size=chunk_size, interval=interval))
 
+    def serve_dripping(self, path: str, body: bytes, *, interval: float, headers_too: bool = False) -> str:
+        """The body one byte every ``interval`` seconds, Content-Length declared; with
+        ``headers_too`` the status line and headers come a byte at a time as well."""
+        return self.add(path, Reply(body=body, chunk_size=1, interval=interval,
+                                    header_interval=interval if headers_too else 0.0))
+
     def redirect(self, path: str, location: str, status: int = 302, headers: dict[str, str] | None = None) -> str:
         return self.add(path, Reply(status=status, headers={"Location": location, **(headers or {})}))
 
@@ -121,6 +132,7 @@ def _handler_for(server: ImageServer) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up first, which is what several tests want
 
         def _answer(self, reply: Reply) -> None:
+            self._header_interval = reply.header_interval
             server._sleep(reply.delay)
             self.send_response(reply.status)
             headers = {"Content-Type": reply.content_type, "Connection": "close", **reply.headers}
@@ -134,8 +146,29 @@ def _handler_for(server: ImageServer) -> type[BaseHTTPRequestHandler]:
             server._sleep(reply.stall)
             if reply.chunked:
                 self._send_chunks(reply)
+            elif reply.interval:
+                self._send_pieces(reply)
             else:
                 self.wfile.write(reply.body)
+
+        def flush_headers(self) -> None:
+            if not getattr(self, "_header_interval", 0.0):
+                super().flush_headers()
+                return
+            head = b"".join(getattr(self, "_headers_buffer", []))
+            self._headers_buffer = []
+            for index in range(len(head)):
+                if server._stopping.is_set():
+                    return
+                self.wfile.write(head[index : index + 1])
+                server._sleep(self._header_interval)
+
+        def _send_pieces(self, reply: Reply) -> None:
+            for start in range(0, len(reply.body), reply.chunk_size):
+                if server._stopping.is_set():
+                    return
+                self.wfile.write(reply.body[start : start + reply.chunk_size])
+                server._sleep(reply.interval)
 
         def _send_chunks(self, reply: Reply) -> None:
             for start in range(0, len(reply.body), reply.chunk_size):
