@@ -160,6 +160,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     import dashboard
     import downloads
+    import health
     from rest import api, developer
 
     app.register_blueprint(api.bp)
@@ -169,6 +170,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # the API authenticates by key, not cookie; SOAP is mounted outside Flask (WSGI)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(developer.bp)
+    app.register_blueprint(health.bp)
+    limiter.exempt(health.bp)  # a load balancer's probes must never be refused
     dashboard.init_app(app)
     app.register_error_handler(HTTPException, api.http_error)
     app.register_error_handler(Exception, api.unexpected_error)
