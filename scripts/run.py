@@ -31,8 +31,10 @@ def main() -> int:
     bind = f"{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}"
     children = [
         # Threads as well as processes: a request mostly waits on PostgreSQL's commit or Redis.
-        Child("web", [str(BIN / "gunicorn"), "--bind", bind, "--workers", env.get("WEB_CONCURRENCY", "3"),
-                      "--threads", env.get("WEB_THREADS", "4"), "--access-logfile", "-", "app:create_app()"], env),
+        # gunicorn.conf.py keeps API keys out of the access log.
+        Child("web", [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "--bind", bind,
+                      "--workers", env.get("WEB_CONCURRENCY", "3"), "--threads", env.get("WEB_THREADS", "4"),
+                      "--access-logfile", "-", "app:create_app()"], env),
         Child("worker", [str(BIN / "flask"), "--app", "app", "worker"], env),
     ]
     for child in children:

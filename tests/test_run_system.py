@@ -15,6 +15,7 @@ import requests
 
 from tests.support.pictures import encode
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -108,3 +109,24 @@ def test_make_run_starts_a_killed_worker_again_and_orders_still_reach_review(sys
         code = launcher.wait(timeout=60)
     assert code == 0
     assert any("worker" in line and "exited with signal 9" in line for line in lines)
+
+
+def test_make_run_s_access_log_writes_the_path_but_never_the_api_key(system_env, tmp_path):
+    email, api_key = _seeded(system_env)
+    base = f"http://127.0.0.1:{system_env['PORT']}"
+    output = tmp_path / "launcher.log"  # gunicorn's access log is the launcher's stdout, as under make run
+    with output.open("w") as log_file:
+        launcher = subprocess.Popen([str(BIN / "python"), "scripts/run.py"], cwd=ROOT, env=system_env,
+                                    stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(lambda: requests.get(f"{base}/healthz", timeout=2).ok)
+        answer = requests.get(f"{base}/REST.svc/Templates/", timeout=5,
+                              params={"ContactEmail": email, "ContactAPIkey": api_key})
+        assert answer.ok
+        assert wait_until(lambda: "GET /REST.svc/Templates/?" in output.read_text(), 10)
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        launcher.wait(timeout=60)
+    written = output.read_text()
+    assert "ContactAPIkey=***" in written
+    assert api_key not in written
