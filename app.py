@@ -59,6 +59,8 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
                             "0 = none"),
     "SEGMENTATION_MODEL": (DEFAULT_MODEL, str, "Segmentation model name (see flask fetch-model)"),
     "MODEL_DIR": (None, str, "Folder of model files; default the user cache folder (~/.cache/clipping-orders/models)"),
+    "SEGMENT_PROVIDERS": ("auto", str, "onnxruntime execution providers of the segment worker: auto (CUDA when "
+                                       "onnxruntime-gpu and a GPU are there, else CPU) or a comma list"),
     "SEGMENT_THREADS": (0, int, "onnxruntime intra-op threads per worker; 0 = the CPUs this process may use"),
     "DASHBOARD_SESSION_HOURS": (12, int, "A dashboard session ends this many hours after sign-in"),
     "MAX_REGION_JOBS_PER_ORDER": (20, int, "Region re-runs of one order that may wait at once"),

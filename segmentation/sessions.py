@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from segmentation import providers as providers_of
 from segmentation.model_store import (
     DEFAULT_MODEL,
     ModelError,
@@ -114,6 +115,11 @@ class Segmenter:
     pid: int = field(default_factory=os.getpid)
 
     @property
+    def providers(self) -> list[str]:
+        """The execution providers the session actually runs on, preferred first."""
+        return list(self.family.session.get_providers())
+
+    @property
     def input_size(self) -> int:
         return self.family.input_size
 
@@ -132,12 +138,19 @@ def configured_model_name() -> str:
     return os.environ.get("SEGMENTATION_MODEL", "").strip() or DEFAULT_MODEL
 
 
-def load_session(model_name: str, model_dir: Path, threads: int | None = None) -> Segmenter:
-    """Verify the named model's file against its pin and open one session on it."""
+def load_session(model_name: str, model_dir: Path, threads: int | None = None,
+                 providers: str = providers_of.AUTO) -> Segmenter:
+    """Verify the named model's file against its pin and open one session on it.
+
+    `providers` is SEGMENT_PROVIDERS: `auto`, or a comma list of onnxruntime provider names.
+    """
     spec = model_spec(model_name, model_dir)
     path = model_dir / spec.filename
     verify_model_file(path, spec.sha256)
-    return load_onnx(path, spec.family, threads, model_name=model_name)
+    wanted = providers_of.resolve(providers)
+    loaded = load_onnx(path, spec.family, threads, model_name=model_name, providers=wanted)
+    providers_of.check_started(wanted, loaded.providers, explicit=providers.strip().lower() != providers_of.AUTO)
+    return loaded
 
 
 def load_configured_session(threads: int | None = None) -> Segmenter:
@@ -146,7 +159,8 @@ def load_configured_session(threads: int | None = None) -> Segmenter:
 
 
 def load_onnx(
-    path: Path, family: str, threads: int | None = None, model_name: str | None = None
+    path: Path, family: str, threads: int | None = None, model_name: str | None = None,
+    providers: Sequence[str] = (providers_of.CPU,),
 ) -> Segmenter:
     """Open any ONNX file as ``family`` without a pin (tests, experiments)."""
     cls = get_family(family)
@@ -156,7 +170,7 @@ def load_onnx(
     start = time.perf_counter()
     try:
         session = ort.InferenceSession(
-            str(path), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
+            str(path), sess_options=session_options(threads), providers=list(providers)
         )
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors for bad files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,4 +1,4 @@
-"""The system as `make run` starts it: gunicorn, a worker and an embedded Redis, as real processes."""
+"""The system as `make run` starts it: gunicorn, two workers and an embedded Redis, as real processes."""
 from __future__ import annotations
 
 import os
@@ -109,6 +109,31 @@ def test_make_run_starts_a_killed_worker_again_and_orders_still_reach_review(sys
         code = launcher.wait(timeout=60)
     assert code == 0
     assert any("worker" in line and "exited with signal 9" in line for line in lines)
+
+
+def test_make_run_starts_a_segment_worker_and_a_worker_for_the_light_queues(system_env):
+    from rq import Worker
+
+    from infrastructure.redis_connection import get_redis
+
+    _seeded(system_env)
+    launcher = subprocess.Popen([str(BIN / "python"), "scripts/run.py"], cwd=ROOT, env=system_env,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(launcher.stdout), daemon=True).start()
+    try:
+        redis_url = _wait_for(lambda: next((line.split()[-1] for line in list(lines)
+                                            if line.startswith("embedded Redis at")), None))
+        connection = get_redis(redis_url)
+
+        def queue_sets():
+            found = sorted(tuple(sorted(w.queue_names())) for w in Worker.all(connection=connection))
+            return found if len(found) == 2 else None
+
+        assert _wait_for(queue_sets, 60) == [("callback", "default", "fetch", "render"), ("segment",)]
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        launcher.wait(timeout=60)
 
 
 def test_make_run_s_access_log_writes_the_path_but_never_the_api_key(system_env, tmp_path):

@@ -20,7 +20,8 @@ def segmenter() -> Segmenter:
     folder = current_app.config["MODEL_DIR"]
     key = (name, folder)
     if key not in _loaded:
-        _loaded[key] = load_session(name, Path(folder), threads=current_app.config["SEGMENT_THREADS"] or None)
+        _loaded[key] = load_session(name, Path(folder), threads=current_app.config["SEGMENT_THREADS"] or None,
+                                    providers=current_app.config["SEGMENT_PROVIDERS"])
     return _loaded[key]
 
 

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,10 +29,14 @@ from rq.queue import Queue
 from rq.scheduler import RQScheduler
 from rq.scripts import release_lock
 
+from infrastructure import worker_registry
 from infrastructure.extensions import db
 from infrastructure.queues import queue
 from infrastructure.redis_connection import get_redis
 from workers.sweep import heartbeat_key, sweep
+
+if TYPE_CHECKING:
+    from segmentation.sessions import Segmenter  # imported for real only by segment workers
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK = "clip:sweep-lock"
@@ -46,6 +51,13 @@ MAX_REDIS_WAIT = 10  # seconds: the longest gap between two tries to reach Redis
 
 class AppWorker(SimpleWorker):
     stopping = False  # a stop was asked for (SIGTERM, Ctrl-C), as opposed to a loop that Redis broke
+    model: Segmenter | None = None  # a segment worker's session, announced with every heartbeat
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        super().heartbeat(timeout, pipeline)
+        if self.model is not None:
+            worker_registry.announce(self.connection, self.name, model=self.model.model_name,
+                                     providers=self.model.providers, ttl=(timeout or WORKER_TTL) + 60)
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
@@ -68,10 +80,16 @@ class AppWorker(SimpleWorker):
 def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, name: str | None = None) -> bool:
     """Work the queues until stopped (or, with burst, until they are empty)."""
     with app.app_context():
+        model = None
         if "segment" in queue_names:
+            from segmentation.sessions import Segmenter
             from workers.model import segmenter
 
-            segmenter()  # a missing or corrupt model stops the worker here, not every job
+            loaded = segmenter()  # a missing or corrupt model stops the worker here, not every job
+            if isinstance(loaded, Segmenter):  # a test may stand in its own model
+                model = loaded
+                log.info("segment worker: model %s on %s (loaded in %.0f ms)", model.model_name,
+                         ", ".join(model.providers), model.load_ms)
         scheduler = None if burst else RQScheduler(list(queue_names), connection=get_redis(), interval=1)
         stopped = threading.Event()
         if scheduler is not None:
@@ -85,6 +103,7 @@ def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, n
                 maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
                 worker_ttl=WORKER_TTL,
             )
+            worker.model = model
             try:
                 worked = worker.work(burst=burst, logging_level="INFO")
             except REDIS_FAULTS:
