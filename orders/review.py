@@ -238,7 +238,7 @@ def request_region(operator: Operator, ticket: str, box: tuple[int, int, int, in
 
 def mask_size(order: Order) -> tuple[int, int]:
     """The upright size of the order's masks: the original's stored size is before EXIF rotation."""
-    with Image.open(storage.absolute(order.mask_path)) as mask:
+    with storage.open_stream(order.mask_path) as stream, Image.open(stream) as mask:
         return mask.size
 
 

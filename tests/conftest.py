@@ -90,8 +90,9 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     else:
         if not backends.services_available():
             pytest.skip("PostgreSQL on 127.0.0.1:5432 or Redis on 127.0.0.1:6379 is not answering")
-        chosen = Backend("services", backends.fresh_postgres_schema(), backends.SERVICE_REDIS_URL)
+        chosen = Backend("services", backends.fresh_postgres_schema(), backends.service_redis_url())
         request.addfinalizer(backends.drop_postgres_schema)
+        request.addfinalizer(backends.release_service_redis)
     backends.migrate(chosen.database_url, chosen.redis_url)
     return chosen
 
@@ -106,11 +107,59 @@ def app_model_dir(tiny_model_dir, tmp_path_factory: pytest.TempPathFactory) -> P
     return folder
 
 
+# --- where order files live: the local folder, and for tests marked `storage` an S3 bucket too ---
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `storage` runs once per store: the local folder and S3 (moto's server)."""
+    if metafunc.definition.get_closest_marker("storage") and "storage_kind" in metafunc.fixturenames:
+        metafunc.parametrize("storage_kind", ["local", "s3"], indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The S3 run proves the store; against PostgreSQL as well it would prove nothing more, at twice the time.
+    redundant = [item for item in items if getattr(item, "callspec", None)
+                 and item.callspec.params.get("storage_kind") == "s3"
+                 and item.callspec.params.get("backend") == "services"]
+    if redundant:
+        config.hook.pytest_deselected(items=redundant)
+        items[:] = [item for item in items if item not in redundant]
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a free loopback port, for the whole session (tests.support.s3_server)."""
+    from tests.support.s3_server import S3Server
+
+    server = S3Server()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def app(backend: Backend, tmp_path: Path, app_model_dir: Path):
+def storage_kind(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "local")
+
+
+@pytest.fixture
+def store_settings(storage_kind: str, request: pytest.FixtureRequest) -> dict:
+    """The app's storage settings for this test: none for the local folder; a fresh bucket for S3."""
+    if storage_kind == "local":
+        return {}
+    import uuid
+
+    server = request.getfixturevalue("s3_server")
+    bucket = f"orders-{uuid.uuid4().hex[:16]}"
+    server.client().create_bucket(Bucket=bucket)
+    return server.settings(f"s3://{bucket}/studio")
+
+
+@pytest.fixture
+def app(backend: Backend, tmp_path: Path, app_model_dir: Path, store_settings: dict):
     from app import create_app
 
-    application = create_app(_test_config(backend, tmp_path, app_model_dir))
+    application = create_app({**_test_config(backend, tmp_path, app_model_dir), **store_settings})
     yield application
     backends.reset(application, backend.redis_url)
 
@@ -123,6 +172,18 @@ def proxied_app(backend: Backend, tmp_path: Path, app_model_dir: Path):
     application = create_app({**_test_config(backend, tmp_path, app_model_dir), "PROXY_COUNT": 1})
     yield application
     backends.reset(application, backend.redis_url)
+
+
+@pytest.fixture
+def stored(app):
+    """Read an order file from the app's store, whichever it is: stored(key) -> bytes."""
+    from infrastructure import storage
+
+    def read(key: str) -> bytes:
+        with app.app_context():
+            return storage.read_bytes(key)
+
+    return read
 
 
 def _test_config(backend: Backend, tmp_path: Path, app_model_dir: Path) -> dict:
@@ -251,7 +312,10 @@ def start_worker(app, backend, tmp_path):
     env = dict(os.environ, DATABASE_URL=app.config["DATABASE_URL"], STORAGE_DIR=app.config["STORAGE_DIR"],
                MODEL_DIR=app.config["MODEL_DIR"], SEGMENTATION_MODEL=app.config["SEGMENTATION_MODEL"],
                FETCH_ALLOW_PRIVATE_NETWORKS="1", FETCH_ALLOWED_PORTS="*", SWEEP_INTERVAL="2", SWEEP_GRACE_SECONDS="0",
-               JOB_HEARTBEAT_SECONDS="6")
+               JOB_HEARTBEAT_SECONDS="6",
+               **{name: str(app.config[name]) for name in ("STORAGE_URL", "S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+                                                           "AWS_SECRET_ACCESS_KEY", "AWS_REGION")
+                  if app.config.get(name)})
     started = []
 
     def start(redis_url: str, **settings: str):

@@ -50,14 +50,15 @@ def paint(page, x: float, y: float) -> None:
 
 
 def stored_mask(app, ticket: str) -> Image.Image:
+    from infrastructure import storage
     from infrastructure.extensions import db
     from orders.lookups import order_by_ticket
 
     with app.app_context():
         path = order_by_ticket(ticket).mask_path
         db.session.remove()
-    with Image.open(Path(app.config["STORAGE_DIR"]) / path) as mask:
-        return mask.convert("L")
+        with Image.open(storage.open_stream(path)) as mask:
+            return mask.convert("L")
 
 
 def order_row(app, ticket: str):

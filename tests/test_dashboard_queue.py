@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -153,7 +152,8 @@ def test_an_unknown_ticket_is_404(client, olga):
     assert client.get("/dashboard/review/00000000-0000-0000-0000-000000000000").status_code == 404
 
 
-def test_images_are_served_scaled_and_cached_under_storage(app, client, reviewable, olga):
+@pytest.mark.storage
+def test_images_are_served_scaled_and_cached_in_the_store(app, client, reviewable, olga):
     ticket = reviewable(1)[0]
 
     response = client.get(f"/dashboard/files/{ticket}/original?size=40")
@@ -163,8 +163,11 @@ def test_images_are_served_scaled_and_cached_under_storage(app, client, reviewab
     response = client.get(f"/dashboard/files/{ticket}/mask/0?size=0&alpha=1")
     with Image.open(io.BytesIO(response.data)) as mask:
         assert mask.mode == "LA" and mask.getpixel((48, 20)) == (255, 255) and mask.getpixel((5, 5))[1] == 0
-    cached = (Path(app.config["STORAGE_DIR"]) / "cache").rglob("*.full.alpha.png")
-    assert len(list(cached)) == 1
+    from infrastructure import storage
+
+    with app.app_context():
+        cached = [key for key in storage.current().keys("cache/") if key.endswith(".full.alpha.png")]
+    assert len(cached) == 1
     assert "private" in response.headers["Cache-Control"]
 
 

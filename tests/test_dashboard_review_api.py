@@ -52,14 +52,14 @@ def test_claim_next_answers_the_ticket_and_its_review_page(app, held):
     assert _order(app, ticket).status == 50
 
 
-def test_saving_a_mask_stores_a_new_version_from_its_alpha(app, client, held):
+def test_saving_a_mask_stores_a_new_version_from_its_alpha(app, client, held, stored):
     ticket, _other = held
 
     response = _save_mask(client, ticket, _rgba_mask())
 
     assert response.json == {"version": 1}
-    with Image.open(f"{app.config['STORAGE_DIR']}/{_order(app, ticket).mask_path}") as stored:
-        assert stored.getpixel((10, 10)) == 255 and stored.getpixel((80, 10)) == 0
+    with Image.open(io.BytesIO(stored(_order(app, ticket).mask_path))) as mask:
+        assert mask.getpixel((10, 10)) == 255 and mask.getpixel((80, 10)) == 0
 
 
 def test_a_full_size_mask_larger_than_the_api_body_limit_is_accepted(app, client, held):
@@ -73,7 +73,9 @@ def test_a_full_size_mask_larger_than_the_api_body_limit_is_accepted(app, client
 
     with app.app_context():  # the same order as if its photo (and so its draft mask) were 600x400
         order = db.session.scalar(db.select(Order).where(Order.ticket == ticket))
-        Image.new("L", (600, 400)).save(storage.absolute(order.mask_path))
+        buffer = io.BytesIO()
+        Image.new("L", (600, 400)).save(buffer, "PNG")
+        storage.write_bytes(order.mask_path, buffer.getvalue())
     png = _rgba_mask((600, 400), noisy=True)
     assert len(png) > app.config["MAX_REQUEST_BYTES"]
 

@@ -17,6 +17,8 @@ from tests.support.api import post_image, status_of, ticket_of
 from tests.support.pictures import encode
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.storage  # runs on the local folder and on S3
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -9,6 +9,8 @@ from tests.support.api import post_image, status_of, ticket_of
 from tests.support.pictures import encode, png_declaring
 from tests.support.ports import free_port
 
+pytestmark = pytest.mark.storage  # runs on the local folder and on S3
+
 
 @pytest.fixture
 def order_for(client, customer, template_id):
@@ -40,7 +42,7 @@ def _order(app, ticket):
         return order, events
 
 
-def test_fetched_image_is_stored_and_awaits_review(app, image_server, order_for, status, run_jobs):
+def test_fetched_image_is_stored_and_awaits_review(app, image_server, order_for, status, run_jobs, stored):
     picture = encode("JPEG", (64, 48))
     ticket = order_for(image_server.serve_bytes("/shirt.jpg", picture, "image/jpeg"))
 
@@ -50,8 +52,7 @@ def test_fetched_image_is_stored_and_awaits_review(app, image_server, order_for,
     order, events = _order(app, ticket)
     assert (order.original_format, order.original_width, order.original_height) == ("JPEG", 64, 48)
     assert order.original_sha256 == hashlib.sha256(picture).hexdigest()
-    stored = app.config["STORAGE_DIR"] + "/" + order.original_path
-    assert open(stored, "rb").read() == picture
+    assert stored(order.original_path) == picture
     assert events == [(None, 10), (10, 20), (20, 40)]
 
 

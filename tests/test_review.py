@@ -152,7 +152,7 @@ def test_release_gives_the_order_back(app, reviewable, make_operator, op):
     assert _order(app, ticket).status == 40 and _order(app, ticket).claimed_by_id is None
 
 
-def test_saving_a_mask_adds_a_version_and_keeps_the_draft(app, reviewable, make_operator, op):
+def test_saving_a_mask_adds_a_version_and_keeps_the_draft(app, reviewable, make_operator, op, stored):
     from orders import review
 
     ticket = reviewable(1)[0]
@@ -165,12 +165,11 @@ def test_saving_a_mask_adds_a_version_and_keeps_the_draft(app, reviewable, make_
     order = _order(app, ticket)
     assert version.number == 1 and version.source == "brush"
     assert order.mask_path == version.path != draft_path
-    storage = app.config["STORAGE_DIR"]
-    assert Image.open(f"{storage}/{order.mask_path}").getextrema() == (255, 255)
-    assert Image.open(f"{storage}/{draft_path}").getextrema() != (255, 255)  # the draft is untouched
+    assert Image.open(io.BytesIO(stored(order.mask_path))).getextrema() == (255, 255)
+    assert Image.open(io.BytesIO(stored(draft_path))).getextrema() != (255, 255)  # the draft is untouched
 
 
-def test_an_rgba_canvas_export_saves_its_alpha_as_the_mask(app, reviewable, make_operator, op):
+def test_an_rgba_canvas_export_saves_its_alpha_as_the_mask(app, reviewable, make_operator, op, stored):
     from orders import review
 
     ticket = reviewable(1)[0]
@@ -182,7 +181,7 @@ def test_an_rgba_canvas_export_saves_its_alpha_as_the_mask(app, reviewable, make
     rgba.save(buffer, "PNG")
 
     op("olga", review.save_mask, ticket, buffer.getvalue())
-    mask = Image.open(f"{app.config['STORAGE_DIR']}/{_order(app, ticket).mask_path}")
+    mask = Image.open(io.BytesIO(stored(_order(app, ticket).mask_path)))
     assert mask.getpixel((10, 10)) == 255 and mask.getpixel((90, 10)) == 0
 
 

@@ -1,6 +1,8 @@
 """The draft job: every fetched order gets a machine-made mask before a person sees it."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -8,6 +10,8 @@ from PIL import Image
 from tests.support import onnx_models
 from tests.support.api import post_image, status_of, ticket_of
 from tests.support.pictures import encode
+
+pytestmark = pytest.mark.storage  # runs on the local folder and on S3
 
 
 @pytest.fixture
@@ -32,7 +36,10 @@ def _order(app, ticket):
 
 
 def _image(app, relpath) -> Image.Image:
-    return Image.open(f"{app.config['STORAGE_DIR']}/{relpath}")
+    from infrastructure import storage
+
+    with app.app_context():
+        return Image.open(io.BytesIO(storage.read_bytes(relpath)))
 
 
 def test_order_passes_segmenting_and_awaits_review_with_a_draft(app, client, customer, drafted):

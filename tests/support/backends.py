@@ -14,7 +14,31 @@ from sqlalchemy import create_engine, text
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # One schema per test run, so two runs on one machine do not drop each other's tables.
 PG_SCHEMA = f"clipping_orders_test_{os.getpid()}"
-SERVICE_REDIS_URL = "redis://127.0.0.1:6379/13"
+SERVICE_REDIS = "redis://127.0.0.1:6379"
+_CLAIM = "clipping-orders-test:db:{}"  # in database 0: which test run holds which database number
+
+
+@cache
+def service_redis_url() -> str:
+    """A Redis database number this run alone uses (of 1-15), so two runs on one machine never share
+    queues: a burst worker of one would take the other's jobs. Claimed in database 0, for two hours."""
+    import redis
+
+    claims = redis.Redis.from_url(f"{SERVICE_REDIS}/0")
+    for number in range(15, 0, -1):
+        if claims.set(_CLAIM.format(number), os.getpid(), nx=True, ex=7200):
+            return f"{SERVICE_REDIS}/{number}"
+    raise RuntimeError("every Redis database 1-15 is claimed by another test run")
+
+
+def release_service_redis() -> None:
+    import redis
+
+    if service_redis_url.cache_info().currsize:
+        number = service_redis_url().rsplit("/", 1)[1]
+        claims = redis.Redis.from_url(f"{SERVICE_REDIS}/0")
+        if claims.get(_CLAIM.format(number)) == str(os.getpid()).encode():
+            claims.delete(_CLAIM.format(number))
 
 
 @cache
