@@ -90,6 +90,8 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
                                        "a job whose key expired is taken as dead"),
     "SWEEP_INTERVAL": (15, int, "Seconds between sweeps that re-enqueue orders whose job went missing"),
     "SWEEP_GRACE_SECONDS": (10, int, "An order must sit this long without a job before the sweep re-enqueues it"),
+    "METRICS_TOKEN": (None, str, "When set, GET /metrics answers only Authorization: Bearer <this>; "
+                                 "others get 401"),
 }
 
 
@@ -183,6 +185,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     import dashboard
     import downloads
     import health
+    import metrics
     from rest import api, developer
 
     app.register_blueprint(api.bp)
@@ -194,6 +197,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(developer.bp)
     app.register_blueprint(health.bp)
     limiter.exempt(health.bp)  # a load balancer's probes must never be refused
+    app.register_blueprint(metrics.bp)
+    limiter.exempt(metrics.bp)  # nor a scraper: a refused scrape is a gap in every graph
     dashboard.init_app(app)
     app.register_error_handler(HTTPException, api.http_error)
     app.register_error_handler(Exception, api.unexpected_error)

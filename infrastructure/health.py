@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, wait
+from typing import TypeVar
 
 from redis import Redis
 from redis.backoff import NoBackoff
@@ -19,17 +20,18 @@ from sqlalchemy.engine import Engine
 
 DEADLINE_SECONDS = 1.0
 _HANGING_CHECKS_PER_SERVER = 2
+T = TypeVar("T")
 
 # Per server, not per part: checks hanging on one database must not fail another app's (tests run several).
 _slots: dict[str, threading.BoundedSemaphore] = {}
-_redis_clients: dict[str, Redis] = {}
+_redis_clients: dict[tuple[str, float], Redis] = {}
 
 
 def failing_parts(engine: Engine, redis_url: str, deadline: float = DEADLINE_SECONDS) -> list[str]:
     """The parts ("database", "redis") that did not answer within ``deadline`` seconds; [] when both did."""
     checks = {
-        "database": _start(f"database {engine.url}", lambda: _select_one(engine)),
-        "redis": _start(f"redis {redis_url}", lambda: _ping(redis_url, deadline)),
+        "database": start_check(f"database {engine.url}", lambda: _select_one(engine)),
+        "redis": start_check(f"redis {redis_url}", lambda: _ping(redis_url, deadline)),
     }
     wait(checks.values(), timeout=deadline)
     return [part for part, check in checks.items() if not _succeeded(check)]
@@ -39,7 +41,11 @@ def _succeeded(check: Future) -> bool:
     return check.done() and check.exception() is None
 
 
-def _start(server: str, probe: Callable[[], None]) -> Future:
+def start_check(server: str, probe: Callable[[], T]) -> Future[T]:
+    """Run `probe` in a daemon thread; its Future holds what it returned or raised.
+
+    Wait on it with a timeout: an unfinished one is a part that did not answer in time.
+    """
     check: Future = Future()
     slots = _slots.setdefault(server, threading.BoundedSemaphore(_HANGING_CHECKS_PER_SERVER))
     if not slots.acquire(blocking=False):
@@ -48,11 +54,11 @@ def _start(server: str, probe: Callable[[], None]) -> Future:
 
     def run() -> None:
         try:
-            probe()
+            result = probe()
         except Exception as exc:  # noqa: BLE001 - whatever the failure, the part is not ready
             check.set_exception(exc)
         else:
-            check.set_result(None)
+            check.set_result(result)
         finally:
             slots.release()
 
@@ -67,12 +73,12 @@ def _select_one(engine: Engine) -> None:
 
 
 def _ping(url: str, timeout: float) -> None:
-    _redis_client(url, timeout).ping()
+    probe_client(url, timeout).ping()
 
 
-def _redis_client(url: str, timeout: float) -> Redis:
+def probe_client(url: str, timeout: float = DEADLINE_SECONDS) -> Redis:
     """A client of its own: the app's waits 10 s on a socket and retries, which a probe must not."""
-    if url not in _redis_clients:
-        _redis_clients[url] = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
-                                             retry=Retry(NoBackoff(), 0), health_check_interval=0)
-    return _redis_clients[url]
+    if (url, timeout) not in _redis_clients:
+        _redis_clients[url, timeout] = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout,
+                                                      retry=Retry(NoBackoff(), 0), health_check_interval=0)
+    return _redis_clients[url, timeout]

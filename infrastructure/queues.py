@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from flask import current_app
+from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
+from rq.utils import str_to_date
 
 from infrastructure.redis_connection import get_redis
 
@@ -148,3 +151,34 @@ def enqueue_soon(enqueue: Callable[..., Job], order_id: int, *args: object) -> N
         enqueue(order_id, *args)
     except Exception:  # noqa: BLE001 - any queue fault: the sweep picks the order up
         log.warning("could not queue %s for order %s; the sweep will", enqueue.__name__, order_id, exc_info=True)
+
+
+def backlog(connection: Redis, now: datetime | None = None) -> tuple[dict[str, int], dict[str, float]]:
+    """Per queue: how many jobs wait, and how many seconds the one at the head (the oldest) has waited.
+
+    Two round trips for all queues. A head whose job hash is gone (deleted, expired) is passed over for
+    the next of the first few; a queue whose first few are all gone has no age in the answer.
+    """
+    now = now or datetime.now(UTC)
+    queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
+    with connection.pipeline(transaction=False) as pipe:
+        for q in queues:
+            pipe.llen(q.key)
+            pipe.lrange(q.key, 0, _HEADS - 1)
+        answers = pipe.execute()
+    depths = {q.name: int(answers[2 * i]) for i, q in enumerate(queues)}
+    heads = {q.name: [job_id.decode() for job_id in answers[2 * i + 1]] for i, q in enumerate(queues)}
+    with connection.pipeline(transaction=False) as pipe:
+        for ids in heads.values():
+            for job_id in ids:
+                pipe.hget(Job.key_for(job_id), "enqueued_at")
+        stamps = iter(pipe.execute())
+    ages = {}
+    for name, ids in heads.items():
+        enqueued = [stamp for stamp in (next(stamps) for _ in ids) if stamp]
+        if enqueued:
+            ages[name] = max((now - str_to_date(enqueued[0])).total_seconds(), 0.0)
+    return depths, ages
+
+
+_HEADS = 3  # queue entries looked at for the oldest job's age

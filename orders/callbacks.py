@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from infrastructure import fetcher
+from infrastructure import fetcher, metrics
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_callback, enqueue_soon
 from orders.codes import CALLBACK_STATE_WORDS, CallbackState, ErrorCode, Status
@@ -36,6 +36,7 @@ class Outcome:
     ok: bool
     retry: bool  # worth trying again later
     detail: str
+    word: str  # for the metrics: delivered, failed (worth a retry), gone (410) or blocked (address refused)
 
 
 def payload(order: Order) -> dict[str, str]:
@@ -77,7 +78,7 @@ def attempt(order_id: int) -> Outcome:
     """POST the callback once and log the attempt."""
     order = db.session.get(Order, order_id)
     if order is None or not order.callback_url or not Status(order.status).is_final:
-        return Outcome(True, False, "nothing to send")
+        return Outcome(True, False, "nothing to send", "nothing")
     body = urlencode(payload(order))
     headers = signed_headers(signing_secrets(order.customer_id), message_id(order), body)
     started = time.perf_counter()
@@ -89,6 +90,7 @@ def attempt(order_id: int) -> Outcome:
     order.callback_state = (CallbackState.DELIVERED if outcome.ok
                             else CallbackState.GONE if http_status == 410 else CallbackState.PENDING)
     db.session.commit()
+    metrics.callback_attempted(outcome.word)
     return outcome
 
 
@@ -201,9 +203,9 @@ def _root_os_error(exc: BaseException) -> BaseException | None:
 
 def _judge(http_status: int | None, error: str | None) -> Outcome:
     if http_status is not None and 200 <= http_status < 300:
-        return Outcome(True, False, f"HTTP {http_status}")
+        return Outcome(True, False, f"HTTP {http_status}", "delivered")
     if http_status == 410:
-        return Outcome(False, False, "HTTP 410 Gone: the receiver asked us to stop")
+        return Outcome(False, False, "HTTP 410 Gone: the receiver asked us to stop", "gone")
     if error and error.startswith("blockedAddress"):
-        return Outcome(False, False, error)
-    return Outcome(False, True, error or f"HTTP {http_status}")
+        return Outcome(False, False, error, "blocked")
+    return Outcome(False, True, error or f"HTTP {http_status}", "failed")

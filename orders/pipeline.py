@@ -17,11 +17,12 @@ from urllib.parse import urlsplit
 from flask import current_app
 from PIL import Image
 
-from infrastructure import fetcher, images, storage
+from infrastructure import fetcher, images, metrics, storage
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_render, enqueue_segment, enqueue_soon
 from orders import callbacks, lifecycle, masks
 from orders.codes import FailureReason, Status
+from orders.errors import ProcessingError
 from orders.models import Delivery, Order, utcnow
 from orders.review import add_region_version, approve_test_order
 from rendering.options import RenderOptions, parse_options
@@ -54,11 +55,22 @@ def fail(order_id: int, reason: FailureReason, message: str, *, actor: str) -> s
 
 
 def download(url: str) -> tuple[bytes, images.CheckedImage]:
-    """The image at `url`, fetched by the SSRF-safe fetcher and checked; ProcessingError when it cannot be had."""
-    data = fetcher.fetch(url, max_bytes=current_app.config["MAX_IMAGE_BYTES"],
-                         allow_private=current_app.config["FETCH_ALLOW_PRIVATE_NETWORKS"],
-                         allowed_ports=fetcher.ports(current_app.config["FETCH_ALLOWED_PORTS"]))
-    return data, images.check_image(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    """The image at `url`, fetched by the SSRF-safe fetcher and checked; ProcessingError when it cannot be had.
+
+    Every failed try is counted by its reason, a retried one too: a rising rate of downloadFailed is
+    a network problem before it fails any order.
+    """
+    try:
+        data = fetcher.fetch(url, max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+                             allow_private=current_app.config["FETCH_ALLOW_PRIVATE_NETWORKS"],
+                             allowed_ports=fetcher.ports(current_app.config["FETCH_ALLOWED_PORTS"]))
+        return data, images.check_image(data, max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+    except ProcessingError as exc:
+        metrics.fetch_failed(exc.reason.value)
+        raise
+    except Exception:
+        metrics.fetch_failed(FailureReason.INTERNAL_ERROR.value)  # what the job fails the order with
+        raise
 
 
 def store_original(order: Order, data: bytes, checked: images.CheckedImage) -> str:
@@ -92,6 +104,7 @@ def draft(order: Order, segmenter: SupportsPredict) -> str:
     mask_path, preview_path = f"{folder}/mask-v0.png", f"{folder}/preview.jpg"
     source = storage.read_bytes(order.original_path)
     made = make_draft(segmenter, source)
+    metrics.draft_inferred(made.inference_ms / 1000)
     mask_png, preview = encode_draft(made, source, ".jpg")
     mask_sha = storage.write_bytes(mask_path, mask_png)
     storage.write_bytes(preview_path, preview)

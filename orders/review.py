@@ -14,7 +14,7 @@ from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import and_, case, select
 
-from infrastructure import storage
+from infrastructure import metrics, storage
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_region, enqueue_render, enqueue_soon, regions_pending
 from orders import callbacks, lifecycle, masks
@@ -308,13 +308,16 @@ def _approve(operator: Operator, order: Order, *, expect: Status, bulk: bool = F
     if not moved:
         db.session.rollback()
         return None
+    reviewed: list[float] = []  # seconds from claim to approve; a bulk approval from the queue had no claim
     if bulk:
         now = utcnow()
         db.session.add(ReviewSession(order_id=order_id, operator_id=operator.id, started_at=now, ended_at=now,
                                      outcome="approved"))
     else:
-        _end_session(order_id, "approved")
+        reviewed = [(s.ended_at - s.started_at).total_seconds() for s in _end_session(order_id, "approved")]
     db.session.commit()
+    for seconds in reviewed:
+        metrics.review_ended(seconds)
     _queue_render(order_id)
     return db.session.get(Order, order_id)
 
@@ -385,12 +388,13 @@ def _open_session(order_id: int, operator_id: int) -> ReviewSession | None:
     )
 
 
-def _end_session(order_id: int, outcome: str) -> None:
-    open_sessions = db.session.scalars(
+def _end_session(order_id: int, outcome: str) -> list[ReviewSession]:
+    open_sessions = list(db.session.scalars(
         select(ReviewSession).where(and_(ReviewSession.order_id == order_id, ReviewSession.ended_at.is_(None)))
-    )
+    ))
     for session in open_sessions:
         session.ended_at, session.outcome = utcnow(), outcome
+    return open_sessions
 
 
 def _actor(operator: Operator) -> str:

@@ -165,6 +165,17 @@ def app(backend: Backend, tmp_path: Path, app_model_dir: Path, store_settings: d
 
 
 @pytest.fixture
+def app_without_database(embedded_redis_url, tmp_path):
+    """The app pointed at a PostgreSQL port nothing listens on (create_app itself does not connect)."""
+    from app import create_app
+    from tests.support.ports import free_port
+
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "STORAGE_DIR": str(tmp_path / "storage"),
+                       "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test",
+                       "REDIS_URL": embedded_redis_url})
+
+
+@pytest.fixture
 def proxied_app(backend: Backend, tmp_path: Path, app_model_dir: Path):
     """The app behind one reverse proxy that it trusts (PROXY_COUNT=1)."""
     from app import create_app

@@ -6,19 +6,7 @@ import time
 
 import pytest
 
-from tests.support.ports import free_port
-
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
-
-
-@pytest.fixture
-def app_without_database(embedded_redis_url, tmp_path):
-    """The app pointed at a PostgreSQL port nothing listens on (create_app itself does not connect)."""
-    from app import create_app
-
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "STORAGE_DIR": str(tmp_path / "storage"),
-                       "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test",
-                       "REDIS_URL": embedded_redis_url})
 
 
 @pytest.fixture

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rq import Retry, get_current_job
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, PendingRollbackError
 
+from infrastructure import metrics
 from infrastructure.extensions import db
 from infrastructure.images import CheckedImage
 from infrastructure.queues import fault_retry
@@ -42,12 +44,14 @@ def survives_faults(actor: str | None) -> Callable[[Job], Job]:
 
     `actor` names who fails the order when the store stays unavailable; None
     for a job that does not decide the order's fate (an operator's region
-    re-run simply gives up).
+    re-run simply gives up). Every run's wall time is recorded under the job
+    function's name, however it ends.
     """
 
     def wrap(job: Job) -> Job:
         @functools.wraps(job)
         def run(order_id: int, *args: Any) -> Any:
+            started = time.perf_counter()
             try:
                 return job(order_id, *args)
             except StorageUnavailable as exc:
@@ -57,6 +61,8 @@ def survives_faults(actor: str | None) -> Callable[[Job], Job]:
                 if retry is None:
                     raise  # RQ records the failure; the sweep re-queues the order once the database is back
                 return retry
+            finally:
+                metrics.job_ran(job.__name__, time.perf_counter() - started)
 
         return run  # type: ignore[return-value]
 
