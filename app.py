@@ -90,8 +90,11 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
                                        "a job whose key expired is taken as dead"),
     "SWEEP_INTERVAL": (15, int, "Seconds between sweeps that re-enqueue orders whose job went missing"),
     "SWEEP_GRACE_SECONDS": (10, int, "An order must sit this long without a job before the sweep re-enqueues it"),
-    "METRICS_TOKEN": (None, str, "When set, GET /metrics answers only Authorization: Bearer <this>; "
-                                 "others get 401"),
+    "METRICS_TOKEN": (None, str, "When set, GET /metrics (and a worker's METRICS_PORT) answer only "
+                                 "Authorization: Bearer <this>; others get 401"),
+    "METRICS_PORT": (0, int, "Port where `flask worker` serves its own metrics (a worker on a machine without "
+                             "the web app); 0 = none"),
+    "METRICS_ADDRESS": ("0.0.0.0", str, "Address a worker's METRICS_PORT listens on"),
 }
 
 

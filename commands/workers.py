@@ -28,10 +28,30 @@ def worker(queues: str, burst: bool, name: str | None) -> None:
         raise click.ClickException(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(QUEUE_NAMES)}")
     # Our own lines (the sweep's re-queues, job faults) at INFO beside RQ's, which then uses this handler too.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _serve_metrics()
     try:
         run_worker(current_app._get_current_object(), names, burst=burst, name=name)
     except ModelError as exc:
         raise click.ClickException(f"{exc} (run: flask --app app fetch-model)") from None
+
+
+def _serve_metrics() -> None:
+    """With METRICS_PORT, this worker's own metrics on a port of its own (Prometheus scrapes each worker
+    of a machine without the web app); on the web app's machine PROMETHEUS_MULTIPROC_DIR suffices."""
+    import logging
+
+    from infrastructure import metrics
+
+    port, address = current_app.config["METRICS_PORT"], current_app.config["METRICS_ADDRESS"]
+    if not port:
+        return
+    token = current_app.config["METRICS_TOKEN"]
+    try:
+        metrics.serve(address, port, token)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve metrics on {address}:{port}: {exc}") from None
+    log = logging.getLogger("commands.worker")
+    log.info("metrics on http://%s:%d/metrics%s", address, port, "" if token else " (no METRICS_TOKEN: open to all)")
 
 
 @click.command("sweep")

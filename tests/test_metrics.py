@@ -1,16 +1,23 @@
 """GET /metrics: what Prometheus reads of the orders, the queues, the jobs and the faults."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.api import post_image, ticket_of
 from tests.support.pictures import encode
 from tests.support.ports import free_port
+from tests.support.waiting import wait_until
 
+ROOT = Path(__file__).resolve().parents[1]
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 TOKEN = "scrape-token-4f1c"
 
@@ -175,3 +182,54 @@ def test_with_the_database_down_a_scrape_still_reports_the_queues_and_says_the_d
     assert value(samples, "clip_scrape_part_up", part="redis") == 1
     assert ("clip_queue_jobs", frozenset({("queue", "fetch")})) in samples
     assert not any(name == "clip_orders" for name, _labels in samples)
+
+
+# --- processes -------------------------------------------------------------------------------
+
+
+def test_in_multiprocess_mode_a_scrape_reports_what_another_process_recorded(client, tmp_path, monkeypatch):
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    recorder = ("from infrastructure import metrics; metrics.fetch_failed('corruptImage'); "
+                "metrics.job_ran('render_order', 0.3)")
+    subprocess.run([sys.executable, "-c", recorder], cwd=ROOT, check=True, timeout=60,
+                   env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)})
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    samples = scrape(client)
+    assert value(samples, "clip_fetch_failures_total", reason="corruptImage") == 1
+    assert value(samples, "clip_job_duration_seconds_count", kind="render_order") == 1
+    assert value(samples, "clip_job_duration_seconds_sum", kind="render_order") == pytest.approx(0.3)
+    assert value(samples, "clip_scrape_part_up", part="database") == 1
+
+
+def test_a_worker_s_own_port_needs_the_token_too():
+    from infrastructure import metrics
+
+    port = free_port()
+    server = metrics.serve("127.0.0.1", port, TOKEN)
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        assert requests.get(url, timeout=5).status_code == 401
+        answer = requests.get(url, timeout=5, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert answer.status_code == 200
+        assert "clip_job_duration_seconds" in {f.name for f in text_string_to_metric_families(answer.text)}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_flask_worker_serves_its_jobs_metrics_on_metrics_port(app, client, customer, template_id, image_server,
+                                                              start_worker):
+    port = free_port()
+    start_worker(app.config["REDIS_URL"], METRICS_PORT=str(port), METRICS_ADDRESS="127.0.0.1")
+    _place(client, customer, template_id, image_server.serve_bytes("/w.png", encode("PNG", (64, 48)), "image/png"))
+
+    def fetched() -> bool:
+        try:
+            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+        except requests.ConnectionError:
+            return False
+        return value(_samples(text), "clip_job_duration_seconds_count", kind="fetch_order_image") == 1
+
+    assert wait_until(fetched, 60)

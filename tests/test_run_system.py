@@ -155,3 +155,28 @@ def test_make_run_s_access_log_writes_the_path_but_never_the_api_key(system_env,
     written = output.read_text()
     assert "ContactAPIkey=***" in written
     assert api_key not in written
+
+
+def test_make_run_s_metrics_count_the_workers_jobs_beside_the_web_s(system_env, image_server):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    email, api_key = _seeded(system_env)
+    base = f"http://127.0.0.1:{system_env['PORT']}"
+    launcher = subprocess.Popen([str(BIN / "python"), "scripts/run.py"], cwd=ROOT, env=system_env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def jobs_timed() -> dict[str, float]:
+        text = requests.get(f"{base}/metrics", timeout=5).text
+        return {s.labels["kind"]: s.value for family in text_string_to_metric_families(text)
+                for s in family.samples if s.name == "clip_job_duration_seconds_count"}
+
+    try:
+        _wait_for(lambda: requests.get(f"{base}/healthz", timeout=2).ok)
+        _order_reaches_review(base, email, api_key,
+                              image_server.serve_bytes("/m.png", encode("PNG", (32, 32)), "image/png"))
+        # Timed in the two worker processes, scraped from whichever gunicorn worker answers.
+        timed = _wait_for(lambda: (found := jobs_timed()).get("draft_order") and found, 30)
+        assert timed["fetch_order_image"] == 1 and timed["draft_order"] == 1
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        launcher.wait(timeout=60)
