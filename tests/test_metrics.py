@@ -53,6 +53,13 @@ def test_a_scrape_answers_prometheus_text_that_parses(client):
             "clip_callback_attempts", "clip_fetch_failures", "clip_scrape_part_up"} <= names
 
 
+def test_every_metric_a_scrape_answers_is_documented_in_the_readme(client):
+    readme = (ROOT / "README.md").read_text()
+    families = text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))
+    ours = [f.name + ("_total" if f.type == "counter" else "") for f in families if f.name.startswith("clip_")]
+    assert ours and [name for name in ours if f"| `{name}` |" not in readme] == []
+
+
 def test_an_order_placed_through_the_api_shows_in_orders_by_status(client, customer, template_id):
     before = value(scrape(client), "clip_orders", status="received")
     _place(client, customer, template_id)
