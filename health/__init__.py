@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from infrastructure import health
 from infrastructure.extensions import db
+from infrastructure.redis_connection import redis_url
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +23,7 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    failing = health.failing_parts(db.engine, current_app.config["REDIS_URL"])
+    failing = health.failing_parts(db.engine, redis_url(current_app))
     if failing:
         return _answer({"status": "unavailable", "failing": failing}, 503)
     return _answer({"status": "ok"}, 200)

