@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
+from infrastructure.log_format import parse_format
 from segmentation.model_store import DEFAULT_MODEL
 
 
@@ -96,6 +97,8 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "METRICS_PORT": (0, int, "Port where `flask worker` serves its own metrics (a worker on a machine without "
                              "the web app); 0 = none"),
     "METRICS_ADDRESS": ("0.0.0.0", str, "Address a worker's METRICS_PORT listens on"),
+    "LOG_FORMAT": ("text", parse_format, "text (readable lines) or json (one JSON object per line) for the web "
+                                         "app's and the workers' logs"),
 }
 
 
@@ -185,6 +188,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    from infrastructure import log_context
+
+    log_context.init_app(app)
 
     import dashboard
     import downloads

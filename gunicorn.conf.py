@@ -3,7 +3,8 @@ which `make run` starts, names it too), so every web machine started from the re
 import os
 from pathlib import Path
 
-# The access and error logs with API keys in query strings replaced by *** (see the module).
+# The access and error logs with API keys in query strings replaced by *** (see the module), written as
+# LOG_FORMAT says: gunicorn's own lines, or JSON.
 logger_class = "infrastructure.gunicorn_logging.RedactingLogger"
 
 # Prometheus multiprocess mode: every worker writes its metrics into one folder and GET /metrics, whichever
@@ -16,14 +17,18 @@ if _OWN_METRICS_FOLDER:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_instance / "metrics")
 
 
-def on_starting(server):
+def on_starting(server: object) -> None:
+    # The app's own loggers write in LOG_FORMAT too: set up in the master, so every worker forked from it has it.
+    from infrastructure.log_format import configure, parse_format
+
+    configure(parse_format(os.environ.get("LOG_FORMAT") or "text"))
     if _OWN_METRICS_FOLDER:
         from infrastructure.metrics import prepare_folder
 
         prepare_folder(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
-def child_exit(server, worker):
+def child_exit(server: object, worker: object) -> None:
     from infrastructure.metrics import process_ended
 
     process_ended(worker.pid)

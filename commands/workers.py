@@ -17,8 +17,7 @@ from infrastructure.queues import QUEUE_NAMES
 @click.option("--name", default=None, help="Worker name (default: RQ's own).")
 def worker(queues: str, burst: bool, name: str | None) -> None:
     """Run an RQ worker with its scheduler and the periodic sweep."""
-    import logging
-
+    from infrastructure.log_format import configure
     from segmentation.model_store import ModelError
     from workers.runner import run_worker
 
@@ -27,7 +26,7 @@ def worker(queues: str, burst: bool, name: str | None) -> None:
     if unknown:
         raise click.ClickException(f"unknown queue(s) {', '.join(unknown)}; known: {', '.join(QUEUE_NAMES)}")
     # Our own lines (the sweep's re-queues, job faults) at INFO beside RQ's, which then uses this handler too.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure(current_app.config["LOG_FORMAT"])
     _serve_metrics()
     try:
         run_worker(current_app._get_current_object(), names, burst=burst, name=name)

@@ -26,6 +26,11 @@ def customer_order(customer_id: int, ticket: str, *, for_update: bool = False) -
     return order
 
 
+def ticket_of(order_id: int) -> str | None:
+    """The ticket of an order, by its id; None when there is no such order."""
+    return db.session.scalar(select(Order.ticket).where(Order.id == order_id))
+
+
 def unknown_ticket(ticket: str) -> ServiceError:
     return ServiceError(ErrorCode.UNKNOWN_TICKET, f"no order has ticket {ticket}")
 

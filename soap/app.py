@@ -17,7 +17,7 @@ from spyne import Application
 from spyne.server.wsgi import WsgiApplication
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from infrastructure import ratelimit
+from infrastructure import log_context, ratelimit
 from infrastructure.extensions import db
 from orders.errors import ServiceError
 from soap.operations import OrdersService
@@ -66,7 +66,7 @@ class FlaskBoundApplication(Application):
         self.flask_app = flask_app
 
     def call_wrapper(self, ctx: Any) -> Any:
-        with self.flask_app.app_context():
+        with self.flask_app.app_context(), log_context.bound(ticket=_ticket_of(ctx)):
             try:
                 return super().call_wrapper(ctx)
             except ServiceError as exc:
@@ -76,6 +76,12 @@ class FlaskBoundApplication(Application):
                 return exc.code.value, exc.message, None
             finally:
                 db.session.remove()
+
+
+def _ticket_of(ctx: Any) -> str | None:
+    """The ImageTicket an operation names (GetImageStatus, CancelImage, RejectProcessedImage), for its log lines."""
+    ticket = getattr(ctx.in_object, "ticket", None)
+    return ticket if isinstance(ticket, str) and ticket.strip() else None
 
 
 class OrdersWsgiApplication(WsgiApplication):

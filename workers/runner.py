@@ -12,6 +12,7 @@ and all. The interrupted job's order is in the database; the sweep moves it on.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import signal
 import threading
@@ -29,10 +30,12 @@ from rq.queue import Queue
 from rq.scheduler import RQScheduler
 from rq.scripts import release_lock
 
-from infrastructure import worker_registry
+from infrastructure import log_context, worker_registry
 from infrastructure.extensions import db
 from infrastructure.queues import queue
 from infrastructure.redis_connection import get_redis
+from orders.lookups import ticket_of
+from workers.faults import DATABASE_FAULTS
 from workers.sweep import heartbeat_key, sweep
 
 if TYPE_CHECKING:
@@ -64,17 +67,37 @@ class AppWorker(SimpleWorker):
         super().request_stop(signum, frame)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        stop = threading.Event()
-        ttl = current_app.config["JOB_HEARTBEAT_SECONDS"]
-        beat = threading.Thread(target=_beat, args=(self, heartbeat_key(job.id), ttl, stop), daemon=True)
-        beat.start()
-        try:
-            super().execute_job(job, queue)
-        finally:
-            stop.set()
-            beat.join()
-            # Each job starts with a fresh session: nothing stale leaks between orders.
-            db.session.remove()
+        # Every line logged while the job runs (its own, the service layer's, RQ's "Job OK") names the job
+        # and its order's ticket.
+        with log_context.bound(job_id=job.id, ticket=_ticket_of(job)):
+            stop = threading.Event()
+            ttl = current_app.config["JOB_HEARTBEAT_SECONDS"]
+            # The beat's warnings name the job too: it runs in a copy of this context.
+            beat = threading.Thread(target=contextvars.copy_context().run,
+                                    args=(_beat, self, heartbeat_key(job.id), ttl, stop), daemon=True)
+            beat.start()
+            try:
+                super().execute_job(job, queue)
+            finally:
+                stop.set()
+                beat.join()
+                # Each job starts with a fresh session: nothing stale leaks between orders.
+                db.session.remove()
+
+
+def _ticket_of(job: Job) -> str | None:
+    """The ticket of the order a job works on (every job takes the order's id first), for its log lines."""
+    try:
+        order_id = job.args[0] if job.args else None
+        if not isinstance(order_id, int):
+            return None
+        return ticket_of(order_id)
+    except DATABASE_FAULTS:
+        # The job itself meets the fault and retries (workers.faults); its lines simply lack the ticket.
+        db.session.rollback()
+        return None
+    except Exception:  # noqa: BLE001 - a job whose arguments cannot be read fails in RQ, not here
+        return None
 
 
 def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, name: str | None = None) -> bool:
