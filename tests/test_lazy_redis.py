@@ -53,6 +53,22 @@ def test_init_db_and_create_customer_start_no_redis(embedded_env):
     assert _redis_traces(Path(embedded_env["INSTANCE_DIR"])) == []
 
 
+def test_batch_segmentation_and_adding_a_model_start_no_redis(embedded_env, app_model_dir, tiny_model_dir, tmp_path):
+    from tests.support.pictures import encode
+
+    image = tmp_path / "shoe.png"
+    image.write_bytes(encode("PNG", (48, 32)))
+    embedded_env.update(MODEL_DIR=str(app_model_dir), SEGMENTATION_MODEL="tiny-box", SEGMENT_THREADS="1")
+    segmented = _flask(embedded_env, "segment", str(image), "--out", str(tmp_path / "cut"))
+    embedded_env["MODEL_DIR"] = str(tmp_path / "models")
+    added = _flask(embedded_env, "fetch-model", "--file", str(tiny_model_dir / "box.onnx"), "--name", "box")
+
+    assert segmented.returncode == 0, segmented.stderr
+    assert (tmp_path / "cut" / "shoe.png").exists()
+    assert added.returncode == 0, added.stderr
+    assert _redis_traces(Path(embedded_env["INSTANCE_DIR"])) == []
+
+
 def test_a_worker_starts_the_embedded_redis_and_works(embedded_env):
     assert _flask(embedded_env, "init-db").returncode == 0
     done = _flask(embedded_env, "worker", "--burst", "--queues", "fetch")
