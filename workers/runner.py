@@ -89,15 +89,20 @@ def _ticket_of(job: Job) -> str | None:
     """The ticket of the order a job works on (every job takes the order's id first), for its log lines."""
     try:
         order_id = job.args[0] if job.args else None
-        if not isinstance(order_id, int):
-            return None
-        return ticket_of(order_id)
-    except DATABASE_FAULTS:
-        # The job itself meets the fault and retries (workers.faults); its lines simply lack the ticket.
-        db.session.rollback()
-        return None
     except Exception:  # noqa: BLE001 - a job whose arguments cannot be read fails in RQ, not here
         return None
+    if not isinstance(order_id, int):
+        return None
+    try:
+        return ticket_of(order_id)
+    except DATABASE_FAULTS:
+        return None  # the job meets the fault itself and retries (workers.faults); its lines lack the ticket
+    finally:
+        # The job starts as it did without the look-up: no transaction open, none half-failed.
+        try:
+            db.session.rollback()
+        except DATABASE_FAULTS:
+            db.session.remove()
 
 
 def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, name: str | None = None) -> bool:
