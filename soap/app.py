@@ -80,7 +80,7 @@ class FlaskBoundApplication(Application):
 
 def _ticket_of(ctx: Any) -> str | None:
     """The ImageTicket an operation names (GetImageStatus, CancelImage, RejectProcessedImage), for its log lines."""
-    ticket = getattr(ctx.in_object, "ticket", None)
+    ticket = getattr(ctx.in_object, "ImageTicket", None)  # spyne names the fields as the WSDL does
     return ticket if isinstance(ticket, str) and ticket.strip() else None
 
 

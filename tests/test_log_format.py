@@ -17,15 +17,17 @@ from infrastructure.log_format import parse_format, prepare
 
 @pytest.fixture
 def written():
-    """A logger whose lines land in a buffer through a handler set up as every process sets up its own;
-    returns (logger, lines())."""
+    """A logger whose lines land in a buffer through a handler set up as every process sets up its own
+    (infrastructure.ratelimit's lines too); returns (logger, lines())."""
     buffer = io.StringIO()
     handler = prepare(logging.StreamHandler(buffer), "json")
     logger = logging.getLogger("tests.log_format")
-    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    logger.disabled = False  # alembic's fileConfig (migrating the test database) disables loggers it finds
+    watched = [logger, logging.getLogger("infrastructure.ratelimit")]
+    for each in watched:
+        each.addHandler(handler)
+        each.disabled = False  # alembic's fileConfig (migrating the test database) disables loggers it finds
 
     def lines(log_format: str = "json") -> list:
         text = buffer.getvalue().splitlines()
@@ -36,7 +38,8 @@ def written():
 
     lines.use = use
     yield logger, lines
-    logger.removeHandler(handler)
+    for each in watched:
+        each.removeHandler(handler)
 
 
 def test_a_json_line_has_time_level_logger_and_message(written):
@@ -112,6 +115,37 @@ def test_a_line_logged_while_serving_a_url_with_a_ticket_names_it(app, client, w
     serving, after = lines()
     assert serving["ticket"] == "3f2a-ticket"
     assert "ticket" not in after  # the next request on this thread starts clean
+
+
+@pytest.fixture
+def app_without_redis(backend, tmp_path):
+    """The app while its Redis is down: every rate-limit count logs a warning (and lets the call through)."""
+    from app import create_app
+
+    return create_app({"TESTING": True, "DATABASE_URL": backend.database_url, "SECRET_KEY": "test",
+                       "REDIS_URL": "redis://127.0.0.1:1/0", "STORAGE_DIR": str(tmp_path / "storage")})
+
+
+def test_a_rest_call_naming_a_ticket_logs_it(app_without_redis, written):
+    _logger, lines = written
+    app_without_redis.test_client().get("/REST.svc/Image/Status/5a0f2c1e-ticket/",
+                                        query_string={"ContactEmail": "a@example.com", "ContactAPIkey": "k"})
+
+    assert lines() and all(line["ticket"] == "5a0f2c1e-ticket" for line in lines())
+    assert all("rate limit storage unreachable" in line["message"] for line in lines())
+
+
+def test_a_soap_call_naming_a_ticket_logs_it(app_without_redis, written):
+    from tests.support.soap import XML_HEADERS, envelope
+
+    _logger, lines = written
+    app_without_redis.test_client().post("/SOAP.svc", headers=XML_HEADERS, data=envelope(
+        "GetImageStatus", ContactEmail="a@example.com", ContactAPIkey="k", ImageTicket="5a0f2c1e-ticket"))
+
+    # Counted per address before spyne reads the envelope, then as a failed sign-in within the operation.
+    before, *within = lines()
+    assert "ticket" not in before
+    assert within and all(line["ticket"] == "5a0f2c1e-ticket" for line in within)
 
 
 def test_log_format_is_text_or_json():
