@@ -23,12 +23,12 @@ def on_starting(server: object) -> None:
 
     configure(parse_format(os.environ.get("LOG_FORMAT") or "text"))
     if _OWN_METRICS_FOLDER:
-        from infrastructure.metrics import prepare_folder
+        from infrastructure.metrics_folder import prepare_folder
 
         prepare_folder(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
 def child_exit(server: object, worker: object) -> None:
-    from infrastructure.metrics import process_ended
+    from infrastructure.metrics_folder import process_ended
 
     process_ended(worker.pid)

@@ -35,14 +35,14 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from infrastructure import health
+from infrastructure.metrics_folder import MULTIPROC_ENV
 
 log = logging.getLogger(__name__)
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The classic text format every Prometheus reads (what prometheus_client's own server answers by default).
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 # A scrape's database and Redis reads each get this long; Prometheus's own scrape timeout is 10 s.
@@ -181,25 +181,6 @@ def token_matches(authorization: str | None, token: str) -> bool:
         return False
     presented = authorization[len("Bearer "):].strip()
     return bool(presented) and hmac.compare_digest(presented.encode(), token.encode())
-
-
-def prepare_folder(folder: str) -> None:
-    """Create the multiprocess folder and remove what earlier runs left there. Only a launcher calls
-    this, before any process that writes there starts: a file removed under a live process would
-    silently lose its values."""
-    os.makedirs(folder, exist_ok=True)
-    for entry in os.scandir(folder):
-        prefix = entry.name.split("_", 1)[0]
-        if entry.is_file() and entry.name.endswith(".db") and prefix in {"counter", "gauge", "histogram", "summary"}:
-            os.remove(entry.path)
-
-
-def process_ended(pid: int, folder: str | None = None) -> None:
-    """Forget a dead process's live gauges in `folder` (default PROMETHEUS_MULTIPROC_DIR); its counters
-    and histograms stay, as they are totals."""
-    folder = folder or os.environ.get(MULTIPROC_ENV)
-    if folder:
-        mark_process_dead(pid, folder)
 
 
 def serve(address: str, port: int, token: str | None) -> WSGIServer:

@@ -32,7 +32,7 @@ def main() -> int:
         env["REDIS_URL"] = start_embedded(instance / "redis.db")
         print(f"embedded Redis at {env['REDIS_URL']}", flush=True)
     env["PROMETHEUS_MULTIPROC_DIR"] = env.get("PROMETHEUS_MULTIPROC_DIR") or str(instance / "metrics")
-    from infrastructure.metrics import prepare_folder
+    from infrastructure.metrics_folder import prepare_folder
 
     # Before any child starts: counters of the last run would otherwise add to this one's.
     prepare_folder(env["PROMETHEUS_MULTIPROC_DIR"])
@@ -90,7 +90,7 @@ class Child:
         if code is None:
             return
         ran = time.monotonic() - self.started_at
-        from infrastructure.metrics import process_ended
+        from infrastructure.metrics_folder import process_ended
 
         process_ended(self.process.pid, self.env["PROMETHEUS_MULTIPROC_DIR"])
         self.pause = 1.0 if ran >= STEADY_SECONDS else min(self.pause * 2, MAX_PAUSE)
