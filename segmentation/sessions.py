@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from segmentation import optimized_cache
 from segmentation import providers as providers_of
 from segmentation.model_store import (
     DEFAULT_MODEL,
@@ -113,6 +114,8 @@ class Segmenter:
     family: ModelFamily
     load_ms: float
     pid: int = field(default_factory=os.getpid)
+    # How the optimized-model cache served this session (optimized_cache.HIT, BUILT, …).
+    optimized: str = optimized_cache.OFF
 
     @property
     def providers(self) -> list[str]:
@@ -148,7 +151,8 @@ def load_session(model_name: str, model_dir: Path, threads: int | None = None,
     path = model_dir / spec.filename
     verify_model_file(path, spec.sha256)
     wanted = providers_of.resolve(providers)
-    loaded = load_onnx(path, spec.family, threads, model_name=model_name, providers=wanted)
+    loaded = load_onnx(path, spec.family, threads, model_name=model_name, providers=wanted,
+                       cache=(spec.sha256, optimized_cache.cache_dir(model_dir)))
     providers_of.check_started(wanted, loaded.providers, explicit=providers.strip().lower() != providers_of.AUTO)
     return loaded
 
@@ -160,31 +164,45 @@ def load_configured_session(threads: int | None = None) -> Segmenter:
 
 def load_onnx(
     path: Path, family: str, threads: int | None = None, model_name: str | None = None,
-    providers: Sequence[str] = (providers_of.CPU,),
+    providers: Sequence[str] = (providers_of.CPU,), cache: tuple[str, Path] | None = None,
 ) -> Segmenter:
-    """Open any ONNX file as ``family`` without a pin (tests, experiments)."""
+    """Open any ONNX file as ``family`` (without a pin: tests, experiments).
+
+    ``cache`` = (the file's verified SHA-256, a folder) keeps the optimised graph there
+    (see segmentation.optimized_cache); without it the graph is optimised at every load.
+    """
     cls = get_family(family)
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file {path} is missing")
     start = time.perf_counter()
+    outcome = optimized_cache.OFF
     try:
-        session = ort.InferenceSession(
-            str(path), sess_options=session_options(threads), providers=list(providers)
-        )
+        if cache is None:
+            session = ort.InferenceSession(
+                str(path), sess_options=session_options(threads), providers=list(providers)
+            )
+        else:
+            sha256, folder = cache
+            session, outcome = optimized_cache.open_session(
+                path, sha256, lambda level: session_options(threads, level), providers, folder
+            )
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors for bad files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"model file {path} cannot be loaded by onnxruntime: {first}") from None
     load_ms = (time.perf_counter() - start) * 1000.0
-    return Segmenter(model_name or path.stem, path, cls(session), load_ms)
+    return Segmenter(model_name or path.stem, path, cls(session), load_ms, optimized=outcome)
 
 
-def session_options(threads: int | None = None) -> ort.SessionOptions:
+def session_options(
+    threads: int | None = None,
+    level: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+) -> ort.SessionOptions:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads or _usable_cpus()
     opts.inter_op_num_threads = 1  # one image at a time per worker: no parallel branches to run
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.graph_optimization_level = level
     return opts
 
 

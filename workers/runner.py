@@ -116,8 +116,8 @@ def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, n
             loaded = segmenter()  # a missing or corrupt model stops the worker here, not every job
             if isinstance(loaded, Segmenter):  # a test may stand in its own model
                 model = loaded
-                log.info("segment worker: model %s on %s (loaded in %.0f ms)", model.model_name,
-                         ", ".join(model.providers), model.load_ms)
+                log.info("segment worker: model %s on %s (loaded in %.0f ms, optimized graph: %s)", model.model_name,
+                         ", ".join(model.providers), model.load_ms, model.optimized)
         scheduler = None if burst else RQScheduler(list(queue_names), connection=get_redis(), interval=1)
         stopped = threading.Event()
         if scheduler is not None:
