@@ -97,7 +97,7 @@ def segment(images: tuple[Path, ...], out: Path, mask_only: bool) -> None:
     """Cut out each image with the draft model: OUT/<stem>.png (RGBA, or the mask with --mask-only)."""
     from tqdm import tqdm
 
-    from segmentation.draft import cutout, make_draft
+    from segmentation.batch import segment_files
     from segmentation.model_store import ModelError
     from workers import model
 
@@ -105,16 +105,12 @@ def segment(images: tuple[Path, ...], out: Path, mask_only: bool) -> None:
         segmenter = model.segmenter()
     except ModelError as exc:
         raise click.ClickException(str(exc)) from None
-    out.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for path in tqdm(images, unit="image", disable=not sys.stderr.isatty()):
-        try:
-            draft = make_draft(segmenter, path)
-            result = draft.mask if mask_only else cutout(path, draft.mask)
-            result.save(out / f"{path.stem}.png")
-        except Exception as exc:  # noqa: BLE001 - report this file and go on with the rest
+    outcomes = segment_files(segmenter, images, out, mask_only=mask_only)
+    for outcome in tqdm(outcomes, total=len(images), unit="image", disable=not sys.stderr.isatty()):
+        if outcome.error is not None:
             failed += 1
-            click.echo(f"skipped {path}: {type(exc).__name__}: {exc}", err=True)
+            click.echo(f"skipped {outcome.source}: {outcome.error}", err=True)
     click.echo(f"{len(images) - failed} written to {out}, {failed} failed")
     if failed:
         sys.exit(1)

@@ -79,9 +79,12 @@ class ModelFamily:
 
     def predict(self, rgb: Image.Image) -> np.ndarray:
         """Mask probabilities at model size (float32 0..1, input_size x input_size)."""
+        return self.run(self.normalize(rgb))
+
+    def run(self, tensor: np.ndarray) -> np.ndarray:
+        """predict() after normalize(): the part that needs the session."""
         # Ask for the first output only: ISNet also exports side outputs we do not use.
-        outputs = self.session.run([self.output_name], {self.input_name: self.normalize(rgb)})
-        return self.postprocess(outputs)
+        return self.postprocess(self.session.run([self.output_name], {self.input_name: tensor}))
 
 
 class IsnetFamily(ModelFamily):
@@ -127,6 +130,14 @@ class Segmenter:
         return self.family.input_size
 
     def predict(self, rgb: Image.Image) -> np.ndarray:
+        return self.predict_prepared(self.prepare(rgb))
+
+    def prepare(self, rgb: Image.Image) -> np.ndarray:
+        """The model's input tensor for ``rgb``; needs no session, so another thread may do it."""
+        return self.family.normalize(rgb)
+
+    def predict_prepared(self, tensor: np.ndarray) -> np.ndarray:
+        """Mask probabilities (as predict) for a tensor from prepare()."""
         if os.getpid() != self.pid:
             # onnxruntime's thread pool does not survive fork: a forked child runs
             # single-threaded at best, and may crash tearing the session down.
@@ -134,7 +145,7 @@ class Segmenter:
                 f"onnxruntime session was loaded in process {self.pid} and cannot be used after fork: "
                 "load it in the process that runs the jobs (e.g. RQ SimpleWorker)"
             )
-        return self.family.predict(rgb)
+        return self.family.run(tensor)
 
 
 def configured_model_name() -> str:
