@@ -118,6 +118,8 @@ def _build(source: Path, target: Path, options: OptionsFor, providers: list[str]
     try:
         opts = options(LEVEL)
         opts.optimized_model_filepath = str(tmp)
+        # onnxruntime warns that an ORT_ENABLE_ALL graph is hardware specific: the key holds the CPU.
+        opts.log_severity_level = 3
         session = _create(source, opts, providers)
         try:
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; workers may run as another user
