@@ -177,14 +177,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "clip-limits")
 
-    from infrastructure.extensions import csrf, db, limiter, login_manager, migrate
+    from infrastructure.extensions import csrf, db, limiter, login_manager
 
     db.init_app(app)
     from infrastructure.database import ride_out_restarts
 
     with app.app_context():
         ride_out_restarts(db.engine)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    from infrastructure import schema
+
+    app.cli.add_command(schema.db_group)  # Alembic loads only when `flask db …` runs
     limiter.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)

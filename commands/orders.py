@@ -8,7 +8,6 @@ from flask import current_app
 
 from orders import customers, templates
 from orders.errors import ServiceError
-from rendering.options import key_value_lines
 
 
 class _ServiceCommand(click.Command):
@@ -26,7 +25,10 @@ def init_db() -> None:
     """Bring the database to the newest schema (safe to run again)."""
     from flask_migrate import upgrade
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    from infrastructure import schema
+
+    schema.bind(current_app)
+    upgrade(directory=str(schema.MIGRATIONS_DIR))
     click.echo("database is at the newest schema")
 
 
@@ -79,6 +81,8 @@ def rotate_webhook_secret(email: str) -> None:
 
 
 def _options(values: tuple[str, ...]) -> dict[str, str]:
+    from rendering.options import key_value_lines  # not at the top: see dashboard/forms.py
+
     try:
         return key_value_lines(values)
     except ValueError as exc:

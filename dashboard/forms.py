@@ -7,7 +7,6 @@ from orders.checks import ascii_digits
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
 from orders.review import QueueFilter
-from rendering.options import key_value_lines
 
 # The due-window menu: label -> hours (0 = already overdue).
 DUE_WINDOWS = {"": "any time", "0": "overdue", "1": "within 1 h", "4": "within 4 h", "24": "within 24 h"}
@@ -31,6 +30,10 @@ def filter_args(filters: QueueFilter) -> dict[str, str]:
 
 def option_lines(text: str) -> dict[str, str]:
     """Template options written one KEY=VALUE a line; blank lines and # comments are skipped."""
+    # Here, not at the top: importing `rendering` loads the tracer and renderer, which every
+    # process that creates the app (workers, `flask segment`) would pay for at start.
+    from rendering.options import key_value_lines
+
     try:
         return key_value_lines((text or "").splitlines())
     except ValueError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import request
 from flask_limiter import Limiter
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -22,7 +21,6 @@ _NAMING = {
 # commit, and no refresh query follows every commit. orders.lifecycle expires a
 # loaded order itself when it changes the row behind the ORM's back.
 db = SQLAlchemy(metadata=MetaData(naming_convention=_NAMING), session_options={"expire_on_commit": False})
-migrate = Migrate()
 # The dashboard's sign-in and CSRF guard (orders/dashboard sets them up).
 login_manager = LoginManager()
 csrf = CSRFProtect()

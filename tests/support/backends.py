@@ -87,10 +87,12 @@ def migrate(database_url: str, redis_url: str) -> None:
     from flask_migrate import upgrade
 
     from app import create_app
+    from infrastructure import schema
 
     app = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "test"})
+    schema.bind(app)
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=str(schema.MIGRATIONS_DIR))
 
 
 def reset(app, redis_url: str) -> None:
