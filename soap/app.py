@@ -1,4 +1,4 @@
-"""The SOAP API as a WSGI application, mounted beside Flask at /SOAP.svc.
+"""The SOAP API as a WSGI application, mounted beside Flask at /SOAP.svc (by soap.mount).
 
 Spyne runs outside Flask's request handling, so each operation gets a Flask
 application context here (database session, config, current_app) exactly as a
@@ -15,14 +15,13 @@ import spyne.const
 from flask import Flask
 from spyne import Application
 from spyne.server.wsgi import WsgiApplication
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from infrastructure import log_context, ratelimit
 from infrastructure.extensions import db
 from orders.errors import ServiceError
+from soap import NAMESPACE, PATH
 from soap.operations import OrdersService
 from soap.protocol import HardenedSoap11
-from soap.types import NAMESPACE
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 # (tens of ms in a loaded worker) lands on every call waiting in that worker.
 spyne.const.MIN_GC_INTERVAL = float("inf")
 
-PATH = "/SOAP.svc"
 SERVICE_NAME = "ClippingOrders"
 
 # Answered when spyne itself raises something other than a Fault, so a client
@@ -118,8 +116,3 @@ def _fault(start_response: Callable, status: str, body: bytes, extra: list[tuple
     headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body))), *(extra or [])]
     start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
     return [body]
-
-
-def mount(app: Flask) -> None:
-    """Serve the SOAP API at /SOAP.svc (WSDL at /SOAP.svc?wsdl) beside the Flask app."""
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {PATH: OrdersWsgiApplication(app)})  # type: ignore[method-assign]

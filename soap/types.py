@@ -8,10 +8,7 @@ from __future__ import annotations
 from spyne import Array, ComplexModel, DateTime, Decimal, Integer, Unicode
 
 from orders.models import Template as TemplateRow
-
-# Published in the WSDL; clients bind to it, so it changes only with a new API version.
-NAMESPACE = "urn:clipping-orders:soap:v1"
-
+from soap import NAMESPACE  # defined beside PATH, where importing it needs no spyne
 
 # Always present in an answer, as REST's ERRORCODE and message are.
 Required = Unicode(min_occurs=1, nillable=False)
