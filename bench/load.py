@@ -92,11 +92,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = 4, threads: int = 1) -> Iterator[str]:
+def gunicorn(env: dict[str, str], workers: int = 4, threads: int = 1, log: Path | None = None) -> Iterator[str]:
+    """`log`: a file for gunicorn's output (a fault run's logged faults would bury its figures)."""
     port = _free_port()
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
            "--threads", str(threads), "--log-level", "warning", "app:create_app()"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    out = log.open("w") if log else None
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -109,6 +111,8 @@ def gunicorn(env: dict[str, str], workers: int = 4, threads: int = 1) -> Iterato
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+        if out:
+            out.close()
 
 
 _WRK_SCRIPT = """
