@@ -35,3 +35,28 @@ def test_only_one_sweep_runs_per_interval_across_workers(app, client, customer, 
 
     assert sweep_once(app) == 0
     assert sweep_once(app) is None  # another "worker" already swept within the interval
+
+
+def test_sweep_requeues_a_job_a_worker_took_off_its_queue_and_never_started(app, client, customer, template_id,
+                                                                             image_server, run_jobs):
+    # RQ takes a job's id off its queue (into the intermediate queue), then marks the job started: a worker
+    # that loses Redis (bench/faults.py, Redis SIGKILLed) or dies in between leaves it "queued" in no queue.
+    url = image_server.serve_bytes("/a.png", encode("PNG"), "image/png")
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, ImageURL=url))
+    from rq.job import Job, JobStatus
+
+    from infrastructure.queues import queue
+    from workers.sweep import sweep
+
+    with app.app_context():
+        fetch = queue("fetch")
+        (job_id,) = fetch.get_job_ids()
+        fetch.connection.lrem(fetch.key, 0, job_id)
+        fetch.connection.rpush(f"{fetch.key}:intermediate", job_id)
+        assert Job.fetch(job_id, connection=fetch.connection).get_status() == JobStatus.QUEUED
+
+        assert sweep() == 1
+        assert fetch.get_job_ids() == [job_id]
+        assert fetch.connection.lrange(f"{fetch.key}:intermediate", 0, -1) == []
+    run_jobs()
+    assert status_of(client, customer, ticket).findtext("IMAGESTATUS/STATUSID") == "40"

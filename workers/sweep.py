@@ -14,7 +14,9 @@ from datetime import timedelta
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job, JobStatus
+from rq.queue import Queue
 from rq.registry import StartedJobRegistry
 
 from infrastructure.extensions import db
@@ -107,6 +109,11 @@ def _job_alive(job_id: str) -> bool:
     except NoSuchJobError:
         return False
     status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED and not _in_its_queue(job):
+        # Queued, yet in no queue: a worker took its id off the queue (RQ marks a job started only after)
+        # and then lost Redis, or died, in between. Nothing will ever run it.
+        _forget_dead_execution(job)
+        return False
     if status in _WAITING:
         return True
     if status == JobStatus.STARTED and redis.exists(heartbeat_key(job_id)):
@@ -116,13 +123,19 @@ def _job_alive(job_id: str) -> bool:
     return False
 
 
+def _in_its_queue(job: Job) -> bool:
+    return Queue(job.origin, connection=job.connection).get_job_position(job.id) is not None
+
+
 def _forget_dead_execution(job: Job) -> None:
-    """Drop the dead run from RQ's started registry, so RQ's own clean-up does not
-    later take the re-queued run for the abandoned one."""
+    """Drop the dead run from RQ's started registry and intermediate queue, so RQ's own
+    clean-up does not later take the re-queued run for the abandoned one."""
     registry = StartedJobRegistry(job.origin, connection=job.connection)
     prefix = f"{job.id}:".encode()
     stale = [member for member in job.connection.zrange(registry.key, 0, -1)
              if member.startswith(prefix) or member == job.id.encode()]
     if stale:
         job.connection.zrem(registry.key, *stale)
-    log.warning("job %s was started by a worker that is gone; re-queueing", job.id)
+    job.connection.lrem(IntermediateQueue(Queue(job.origin, connection=job.connection).key, job.connection).key, 0,
+                        job.id)
+    log.warning("job %s was taken by a worker that is gone; re-queueing", job.id)
