@@ -51,3 +51,18 @@ def test_the_worker_log_says_what_the_sweep_requeued(app, client, customer, temp
     _worker, log = start_worker(real_redis)
     assert wait_until(lambda: _status(client, customer, ticket) == "40", 90)
     assert "sweep re-queued 1 job(s)" in log.read_text()
+
+
+def test_a_worker_started_while_redis_is_down_waits_for_it_and_works(
+        app, client, customer, template_id, image_server, own_redis, start_worker):
+    app.config["REDIS_URL"] = own_redis.url
+    own_redis.kill()
+    worker, log = start_worker(own_redis.url)
+    assert wait_until(lambda: "worker: Redis unreachable" in log.read_text(), 60), log.read_text()[-3000:]
+    assert worker.poll() is None, log.read_text()[-3000:]
+
+    own_redis.start()
+    url = image_server.serve_bytes("/a.png", encode("PNG"), "image/png")
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, ImageURL=url))
+    assert wait_until(lambda: _status(client, customer, ticket) == "40", 90), log.read_text()[-3000:]
+    assert worker.poll() is None

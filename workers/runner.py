@@ -124,13 +124,18 @@ def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, n
             scheduling = _forever("scheduler", _scheduler_step(scheduler, queue_names), stopped)
             _forever("sweeper", lambda: _sweep_loop(app), stopped)
         while True:
-            worker = AppWorker(
-                [queue(n) for n in queue_names],
-                connection=get_redis(),
-                name=name,
-                maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
-                worker_ttl=WORKER_TTL,
-            )
+            try:
+                worker = AppWorker(
+                    [queue(n) for n in queue_names],
+                    connection=get_redis(),
+                    name=name,
+                    maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
+                    worker_ttl=WORKER_TTL,
+                )
+            except REDIS_FAULTS:  # RQ's worker names its connection at once: Redis down at start, or gone again
+                log.warning("worker: Redis unreachable; working as soon as it answers")
+                _wait_for_redis()
+                continue
             worker.model = model
             try:
                 worked = worker.work(burst=burst, logging_level="INFO")
