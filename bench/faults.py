@@ -194,6 +194,18 @@ class System:
         self.workers[role] = worker
         return worker
 
+    def wait_for_workers(self) -> None:
+        """Until every worker is listed by RQ: the first fault must not come before the system is up."""
+        from rq import Worker
+
+        connection = redis_client.Redis.from_url(self.env["REDIS_URL"])
+        names = {f"faults-{role}-{n}" for n, role in enumerate(self.workers, 1)}
+        deadline = time.monotonic() + 120
+        while {w.name for w in Worker.all(connection=connection)} < names:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"workers {names} did not start; logs in {self.folder}")
+            time.sleep(0.5)
+
     def worker_exits(self) -> int:
         """Worker processes that ended on their own (the run replaces none but the one it kills)."""
         return sum(1 for w in self.workers.values() if w.poll() is not None and w.pid not in self.killed)
@@ -446,6 +458,7 @@ def system_on(postgres: Postgres, redis: RedisServer, s3: dict[str, str], images
         system = System(env, base, body, folder, images, receiver, photo)
         system.start_worker("segment")
         system.start_worker("light")
+        system.wait_for_workers()
         try:
             yield system
         finally:
