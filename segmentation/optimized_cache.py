@@ -26,12 +26,13 @@ from pathlib import Path
 
 import onnxruntime as ort
 
+from segmentation.model_store import file_sha256
+
 log = logging.getLogger(__name__)
 
 DIRNAME = "optimized"
 CPU = "CPUExecutionProvider"
 LEVEL = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-_BLOCK = 1 << 20
 
 # How a session was opened: from the cache, by building the cache (first use, or after a
 # damaged file), or without the cache (GPU providers, an unwritable MODEL_DIR).
@@ -150,7 +151,7 @@ def _write_sidecar(written: Path, target: Path) -> None:
     st = written.stat()
     side = _sidecar(target)
     tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
-    tmp.write_text(f"{_sha256(written)} {st.st_size}\n")
+    tmp.write_text(f"{file_sha256(written)} {st.st_size}\n")
     os.replace(tmp, side)
 
 
@@ -163,17 +164,9 @@ def _intact(path: Path) -> bool:
         # could share its stamp; such a file is hashed.
         if path.stat().st_mtime_ns < _sidecar(path).stat().st_mtime_ns:
             return True
-        return _sha256(path) == digest
+        return file_sha256(path) == digest
     except (OSError, ValueError):
         return False
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_BLOCK), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _first_line(exc: BaseException) -> str:
