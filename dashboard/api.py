@@ -9,7 +9,8 @@ from flask_login import current_user
 from dashboard import forms
 from dashboard.formatting import iso_utc
 from infrastructure.extensions import csrf
-from orders import lookups, review
+from masktools.cleanup import Cleanup
+from orders import lookups, mask_tools, review
 from orders.models import Order
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -17,6 +18,11 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 # A full-resolution mask of a 25 MP image as an RGBA PNG; the app-wide limit
 # (MAX_REQUEST_BYTES, 256 KiB) is for API bodies and stays as it is elsewhere.
 MAX_MASK_BYTES = 64 * 1024 * 1024
+
+# Cleanup keys and their ranges: areas in px (25 MP at most), radii in px.
+CLEANUP_LIMITS = (("fill_holes", 0, 25_000_000), ("remove_islands", 0, 25_000_000), ("keep_largest", 0, 1000),
+                  ("smooth", 0, 100), ("grow", -100, 100))
+COUNTED = ("fill_holes", "remove_islands", "keep_largest")
 
 
 @bp.get("/queue/count")
@@ -81,6 +87,36 @@ def reject(ticket: str) -> Response:
     body = _body()
     order = review.reject(current_user, ticket, str(body.get("reason", "")), str(body.get("note", "")))
     return jsonify(ticket=order.ticket, status=order.status)
+
+
+@bp.post("/orders/<ticket>/cleanup")
+def cleanup(ticket: str) -> Response:
+    body = _body()
+    steps = {}
+    for key, low, high in CLEANUP_LIMITS:
+        if key in body:
+            if not _finite(body[key]) or not low <= body[key] <= high:
+                return _bad(f"{key} must be a number from {low} to {high}")
+            steps[key] = int(body[key]) if key in COUNTED else float(body[key])
+    base = _base_version(body)
+    if isinstance(base, Response):
+        return base
+    version = mask_tools.cleanup(current_user, ticket, Cleanup(**steps), base)
+    return jsonify(version=version.number)
+
+
+@bp.errorhandler(mask_tools.StaleVersion)
+def _stale(exc: mask_tools.StaleVersion) -> Response:
+    response = jsonify(error="staleVersion", message=str(exc), latest=exc.latest)
+    response.status_code = 409
+    return response
+
+
+def _base_version(body: dict) -> int | Response:
+    base = body.get("base_version")
+    if not isinstance(base, int) or isinstance(base, bool) or base < 0:
+        return _bad("base_version must be the number of the mask version the edit was made on")
+    return base
 
 
 def _body() -> dict:

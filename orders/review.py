@@ -200,8 +200,12 @@ def held_order(operator: Operator, ticket: str) -> Order:
 def save_mask(operator: Operator, ticket: str, png: bytes) -> MaskVersion:
     """Store an edited mask as a new version; the machine draft and every earlier version stay."""
     order = held_order(operator, ticket)
-    mask = _valid_mask(png, mask_size(order))
-    version = _add_version(order, mask, source="brush", operator=operator)
+    return add_edit(order, _valid_mask(png, mask_size(order)), source="brush", operator=operator)
+
+
+def add_edit(order: Order, mask: Image.Image, *, source: str, operator: Operator) -> MaskVersion:
+    """Store an operator's edited mask of an order they hold as its next version, counted as an edit."""
+    version = _add_version(order, mask, source=source, operator=operator)
     _count_edit(order.id, operator.id)
     db.session.commit()
     return version

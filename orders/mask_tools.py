@@ -1,0 +1,47 @@
+"""The review page's mask tools: each reads the order's latest mask, runs a masktools algorithm and
+stores the result as the next version, under the same rules as saving a mask by hand.
+
+Every call names the version it was made on (`base_version`); when another tab or tool saved a
+newer one meanwhile the call is refused with StaleVersion, so no one overwrites work unseen.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import select
+
+from infrastructure import storage
+from infrastructure.extensions import db
+from masktools.cleanup import Cleanup, clean
+from orders import masks, review
+from orders.models import MaskVersion, Operator, Order
+
+
+class StaleVersion(Exception):
+    """The mask changed since the caller loaded it."""
+
+    def __init__(self, base: int, latest: int | None) -> None:
+        super().__init__(f"version {base} is no longer the latest mask (the latest is {latest}); "
+                         "reload the mask and try again")
+        self.latest = latest
+
+
+def cleanup(operator: Operator, ticket: str, steps: Cleanup, base_version: int) -> MaskVersion:
+    order, mask = _latest(operator, ticket, base_version)
+    return _store(order, clean(mask, steps), "cleanup", operator)
+
+
+def _latest(operator: Operator, ticket: str, base_version: int) -> tuple[Order, np.ndarray]:
+    order = review.held_order(operator, ticket)
+    # PostgreSQL: two calls on one order queue here, so the second sees the first one's version
+    # (SQLite has no row locks; there the version's unique number turns the loser away at commit).
+    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    latest = masks.latest_number(order.id)
+    if latest != base_version:
+        raise StaleVersion(base_version, latest)
+    with storage.open_stream(order.mask_path) as stream, Image.open(stream) as image:
+        return order, np.asarray(image.convert("L")).copy()
+
+
+def _store(order: Order, mask: np.ndarray, source: str, operator: Operator) -> MaskVersion:
+    return review.add_edit(order, Image.fromarray(mask, "L"), source=source, operator=operator)

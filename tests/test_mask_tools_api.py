@@ -1,0 +1,124 @@
+"""The review page's mask tools over the JSON API: cleanup, refine (keep/remove markers), matte."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.support.dashboard import post_json, sign_in
+
+
+@pytest.fixture
+def held(client, reviewable, make_operator):
+    """Two orders awaiting review; olga signed in and holding the first claim-next gave her."""
+    tickets = reviewable(2)
+    make_operator()
+    sign_in(client, "olga")
+    ticket = post_json(client, "/dashboard/api/claim-next").json["ticket"]
+    return ticket, next(t for t in tickets if t != ticket)
+
+
+@pytest.fixture
+def put_files(app):
+    """Replace an order's latest mask (and optionally its original) with the test's own arrays."""
+
+    def put(ticket: str, mask: np.ndarray, image: np.ndarray | None = None) -> None:
+        from infrastructure import storage
+        from orders.lookups import order_by_ticket
+
+        with app.app_context():
+            order = order_by_ticket(ticket)
+            storage.write_bytes(order.mask_path, _png(Image.fromarray(mask, "L")))
+            if image is not None:
+                storage.write_bytes(order.original_path, _png(Image.fromarray(image, "RGB")))
+
+    return put
+
+
+@pytest.fixture
+def latest_mask(app, stored):
+    def read(ticket: str) -> np.ndarray:
+        from orders.lookups import order_by_ticket
+
+        with app.app_context():
+            path = order_by_ticket(ticket).mask_path
+        with Image.open(io.BytesIO(stored(path))) as image:
+            return np.asarray(image.convert("L"))
+
+    return read
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _call(client, ticket: str, tool: str, body: dict):
+    return post_json(client, f"/dashboard/api/orders/{ticket}/{tool}", body)
+
+
+# --- cleanup ---------------------------------------------------------------------------
+
+
+def test_cleanup_stores_a_new_version_marked_cleanup(client, held):
+    ticket, _other = held
+
+    response = _call(client, ticket, "cleanup", {"fill_holes": 10, "base_version": 0})
+
+    assert response.json == {"version": 1}
+    versions = client.get(f"/dashboard/api/orders/{ticket}/versions").json["versions"]
+    assert versions[-1]["source"] == "cleanup"
+
+
+def test_cleanup_fills_a_small_hole_in_the_latest_mask(client, held, put_files, latest_mask):
+    ticket, _other = held
+    mask = np.full((64, 96), 255, np.uint8)
+    mask[30:33, 40:43] = 0
+    put_files(ticket, mask)
+
+    _call(client, ticket, "cleanup", {"fill_holes": 20, "base_version": 0})
+
+    assert (latest_mask(ticket) == 255).all()
+
+
+def test_cleanup_on_a_version_no_longer_the_latest_is_refused(client, held):
+    ticket, _other = held
+    _call(client, ticket, "cleanup", {"grow": 1, "base_version": 0})
+
+    response = _call(client, ticket, "cleanup", {"grow": 1, "base_version": 0})
+
+    assert response.status_code == 409
+    assert response.json["error"] == "staleVersion" and response.json["latest"] == 1
+
+
+def test_cleanup_of_an_order_one_does_not_hold_is_refused(client, held):
+    _ticket, other = held
+
+    response = _call(client, other, "cleanup", {"grow": 1, "base_version": 0})
+
+    assert response.status_code == 400 and f"order {other} is not claimed by you" in response.json["message"]
+
+
+def test_cleanup_of_an_unknown_order_answers_404(client, held):
+    response = _call(client, "NOSUCHTICKET", "cleanup", {"grow": 1, "base_version": 0})
+
+    assert response.status_code == 404
+
+
+def test_cleanup_needs_the_base_version(client, held):
+    ticket, _other = held
+
+    response = _call(client, ticket, "cleanup", {"grow": 1})
+
+    assert response.status_code == 400 and "base_version" in response.json["message"]
+
+
+def test_a_cleanup_radius_out_of_range_is_refused_with_the_range(client, held):
+    ticket, _other = held
+
+    response = _call(client, ticket, "cleanup", {"grow": 1000, "base_version": 0})
+
+    assert response.status_code == 400 and response.json["message"] == "grow must be a number from -100 to 100"
