@@ -10,6 +10,7 @@ from dashboard import forms
 from dashboard.formatting import iso_utc
 from infrastructure.extensions import csrf
 from masktools.cleanup import Cleanup
+from masktools.strokes import Stroke
 from orders import lookups, mask_tools, review
 from orders.models import Order
 
@@ -22,6 +23,12 @@ MAX_MASK_BYTES = 64 * 1024 * 1024
 # Cleanup keys and their ranges: areas in px (25 MP at most), radii in px.
 CLEANUP_LIMITS = (("fill_holes", 0, 25_000_000), ("remove_islands", 0, 25_000_000), ("keep_largest", 0, 1000),
                   ("smooth", 0, 100), ("grow", -100, 100))
+# Strokes of the refine and matte tools: enough for any hand-drawn correction, small enough to
+# stay under the API's body limit and a second or two of work.
+MAX_STROKES = 50
+MAX_POINTS = 5000
+MAX_RADIUS = 200
+MAX_MATTE_RADIUS = 100
 COUNTED = ("fill_holes", "remove_islands", "keep_largest")
 
 
@@ -103,6 +110,52 @@ def cleanup(ticket: str) -> Response:
         return base
     version = mask_tools.cleanup(current_user, ticket, Cleanup(**steps), base)
     return jsonify(version=version.number)
+
+
+@bp.post("/orders/<ticket>/refine")
+def refine(ticket: str) -> Response:
+    body = _body()
+    raw = body.get("strokes")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_STROKES:
+        return _bad(f"strokes must be a list of 1 to {MAX_STROKES} strokes")
+    strokes = [_stroke(s, modes=("keep", "remove")) for s in raw]
+    if (bad := next((s for s in strokes if isinstance(s, Response)), None)) is not None:
+        return bad
+    if sum(len(s.points) for s in strokes) > MAX_POINTS:
+        return _bad(f"the strokes may have {MAX_POINTS} points in all")
+    base = _base_version(body)
+    if isinstance(base, Response):
+        return base
+    return jsonify(version=mask_tools.refine(current_user, ticket, strokes, base).number)
+
+
+@bp.post("/orders/<ticket>/matte")
+def matte(ticket: str) -> Response:
+    body = _body()
+    band = _stroke({**body, "mode": "matte"}, modes=("matte",), max_radius=MAX_MATTE_RADIUS)
+    if isinstance(band, Response):
+        return band
+    base = _base_version(body)
+    if isinstance(base, Response):
+        return base
+    return jsonify(version=mask_tools.matte(current_user, ticket, band, base).number)
+
+
+def _stroke(raw: object, *, modes: tuple[str, ...], max_radius: int = MAX_RADIUS) -> Stroke | Response:
+    if not isinstance(raw, dict):
+        return _bad("a stroke must be an object with mode, radius and points")
+    if raw.get("mode") not in modes:
+        return _bad(f"mode must be {' or '.join(repr(m) for m in modes)}")
+    radius = raw.get("radius")
+    if not _finite(radius) or not 1 <= radius <= max_radius:
+        return _bad(f"radius must be a number from 1 to {max_radius} (px)")
+    points = raw.get("points")
+    if not isinstance(points, list) or not 1 <= len(points) <= MAX_POINTS:
+        return _bad(f"points must be a list of 1 to {MAX_POINTS} [x, y] pairs")
+    if not all(isinstance(p, list) and len(p) == 2 and all(_finite(v) and abs(v) <= 100_000 for v in p)
+               for p in points):
+        return _bad("each point must be [x, y] in image pixels")
+    return Stroke(raw["mode"], round(radius), tuple((float(x), float(y)) for x, y in points))
 
 
 @bp.errorhandler(mask_tools.StaleVersion)

@@ -13,8 +13,12 @@ from sqlalchemy import select
 from infrastructure import storage
 from infrastructure.extensions import db
 from masktools.cleanup import Cleanup, clean
+from masktools.matte import matte_band
+from masktools.refine import refine as refine_mask
+from masktools.strokes import Stroke
 from orders import masks, review
 from orders.models import MaskVersion, Operator, Order
+from segmentation.draft import decode_full
 
 
 class StaleVersion(Exception):
@@ -29,6 +33,27 @@ class StaleVersion(Exception):
 def cleanup(operator: Operator, ticket: str, steps: Cleanup, base_version: int) -> MaskVersion:
     order, mask = _latest(operator, ticket, base_version)
     return _store(order, clean(mask, steps), "cleanup", operator)
+
+
+def refine(operator: Operator, ticket: str, strokes: list[Stroke], base_version: int) -> MaskVersion:
+    """Keep/remove markers: the mask re-solved near the strokes (masktools.refine)."""
+    order, mask = _latest(operator, ticket, base_version)
+    return _store(order, refine_mask(_image(order, mask), mask, strokes), "refine", operator)
+
+
+def matte(operator: Operator, ticket: str, band: Stroke, base_version: int) -> MaskVersion:
+    """Soft alpha (hair, fur) estimated inside the brushed band; the rest of the mask stays as it is."""
+    order, mask = _latest(operator, ticket, base_version)
+    return _store(order, matte_band(_image(order, mask), mask, band), "matte", operator)
+
+
+def _image(order: Order, mask: np.ndarray) -> np.ndarray:
+    """The original, upright and RGB, as the mask sees it."""
+    decoded = decode_full(storage.read_bytes(order.original_path))
+    image = np.asarray(decoded.image.convert("RGB"))
+    if image.shape[:2] != mask.shape:
+        raise ValueError(f"mask is {mask.shape[1]}x{mask.shape[0]}, image {image.shape[1]}x{image.shape[0]}")
+    return image
 
 
 def _latest(operator: Operator, ticket: str, base_version: int) -> tuple[Order, np.ndarray]:

@@ -122,3 +122,108 @@ def test_a_cleanup_radius_out_of_range_is_refused_with_the_range(client, held):
     response = _call(client, ticket, "cleanup", {"grow": 1000, "base_version": 0})
 
     assert response.status_code == 400 and response.json["message"] == "grow must be a number from -100 to 100"
+
+
+# --- refine ----------------------------------------------------------------------------
+
+
+def test_a_keep_stroke_adds_the_missed_part_as_a_new_version(client, held, put_files, latest_mask):
+    from tests.support.mask_cases import iou, missed_arm_case
+
+    ticket, _other = held
+    case = missed_arm_case()
+    put_files(ticket, case.model_mask, case.image)
+
+    response = _call(client, ticket, "refine", {"strokes": [{"mode": "keep", "radius": 3, "points": [[200, 100]]}],
+                                                "base_version": 0})
+
+    assert response.json == {"version": 1}
+    assert iou(latest_mask(ticket), case.exact_alpha) > 0.98
+    assert client.get(f"/dashboard/api/orders/{ticket}/versions").json["versions"][-1]["source"] == "refine"
+
+
+def test_refine_on_a_stale_version_is_refused(client, held):
+    ticket, _other = held
+    body = {"strokes": [{"mode": "keep", "radius": 3, "points": [[10, 10]]}], "base_version": 0}
+    _call(client, ticket, "refine", body)
+
+    assert _call(client, ticket, "refine", body).status_code == 409
+
+
+def test_refine_of_an_order_one_does_not_hold_is_refused(client, held):
+    _ticket, other = held
+    body = {"strokes": [{"mode": "keep", "radius": 3, "points": [[10, 10]]}], "base_version": 0}
+
+    assert _call(client, other, "refine", body).status_code == 400
+
+
+def test_a_stroke_of_an_unknown_mode_is_refused_with_the_modes(client, held):
+    ticket, _other = held
+    body = {"strokes": [{"mode": "paint", "radius": 3, "points": [[10, 10]]}], "base_version": 0}
+
+    response = _call(client, ticket, "refine", body)
+
+    assert response.status_code == 400 and response.json["message"] == "mode must be 'keep' or 'remove'"
+
+
+def test_a_brush_radius_out_of_range_is_refused(client, held):
+    ticket, _other = held
+    body = {"strokes": [{"mode": "keep", "radius": 0, "points": [[10, 10]]}], "base_version": 0}
+
+    response = _call(client, ticket, "refine", body)
+
+    assert response.status_code == 400 and "radius must be a number from 1 to 200" in response.json["message"]
+
+
+def test_too_many_points_are_refused(client, held):
+    ticket, _other = held
+    body = {"strokes": [{"mode": "keep", "radius": 3, "points": [[1, 1]] * 5001}], "base_version": 0}
+
+    response = _call(client, ticket, "refine", body)
+
+    assert response.status_code == 400 and "1 to 5000" in response.json["message"]
+
+
+def test_a_point_must_be_two_numbers(client, held):
+    ticket, _other = held
+    body = {"strokes": [{"mode": "keep", "radius": 3, "points": [[1, "a"]]}], "base_version": 0}
+
+    response = _call(client, ticket, "refine", body)
+
+    assert response.status_code == 400 and response.json["message"] == "each point must be [x, y] in image pixels"
+
+
+# --- matte -----------------------------------------------------------------------------
+
+
+def test_matting_a_band_stores_soft_alpha_there_and_nothing_else_changes(client, held, put_files, latest_mask):
+    from masktools.strokes import Stroke, draw
+    from tests.support.mask_cases import hair_case
+
+    ticket, _other = held
+    case = hair_case((64, 96))
+    put_files(ticket, case.model_mask, case.image)
+
+    response = _call(client, ticket, "matte", {"radius": 11, "points": [[0, 50], [95, 50]], "base_version": 0})
+
+    assert response.json == {"version": 1}
+    after = latest_mask(ticket)
+    outside = ~draw([Stroke("matte", 11, ((0, 50), (95, 50)))], after.shape)
+    assert (after[outside] == case.model_mask[outside]).all()
+    assert 64 < after[50, 4] < 192
+
+
+def test_matte_on_a_stale_version_is_refused(client, held):
+    ticket, _other = held
+    body = {"radius": 5, "points": [[10, 10]], "base_version": 0}
+    _call(client, ticket, "matte", body)
+
+    assert _call(client, ticket, "matte", body).status_code == 409
+
+
+def test_a_matte_radius_over_100_is_refused(client, held):
+    ticket, _other = held
+
+    response = _call(client, ticket, "matte", {"radius": 101, "points": [[10, 10]], "base_version": 0})
+
+    assert response.status_code == 400 and "radius must be a number from 1 to 100" in response.json["message"]

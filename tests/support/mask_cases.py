@@ -39,3 +39,44 @@ def light_rim_case(shape: tuple[int, int] = (160, 200), rim_px: int = 4) -> Mask
     image = compose(exact, (236, 236, 236), (250, 250, 250))
     image = np.minimum(image, compose(middle, (190, 190, 190), (255, 255, 255), noise=0))
     return MaskCase(image, exact, middle, rim_px)
+
+
+def missed_arm_case(shape: tuple[int, int] = (200, 300)) -> MaskCase:
+    """A red body with a thin red arm sticking out over a grey background; the model missed the arm."""
+    body = disc(shape, (100, 100), 50)
+    arm = np.zeros(shape, np.uint8)
+    arm[95:105, 150:260] = 255  # 10 px thick
+    exact = np.maximum(body, arm)
+    image = compose(exact, (200, 40, 40), (120, 120, 130))
+    return MaskCase(image, exact, body)
+
+
+def extra_blob_case(shape: tuple[int, int] = (200, 300)) -> MaskCase:
+    """A red body; the model also took a blue patch of background beside it."""
+    exact = disc(shape, (100, 100), 50)
+    blob = np.zeros(shape, np.uint8)
+    blob[80:120, 140:190] = 255
+    blob[exact > 0] = 0
+    image = compose(exact, (200, 40, 40), (120, 120, 130))
+    image[blob > 0] = (40, 60, 200)
+    return MaskCase(image, exact, np.maximum(exact, blob))
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a >= 128, b >= 128
+    union = (a | b).sum()
+    return float((a & b).sum() / union) if union else 1.0
+
+
+def hair_case(shape: tuple[int, int] = (120, 160)) -> MaskCase:
+    """A dark subject whose top edge is a fringe of thin hairs over a light background; the model's
+    mask is a hard line through the fringe."""
+    exact = np.zeros(shape, np.float32)
+    exact[60:, :] = 1.0
+    for x in range(4, shape[1], 6):  # hairs 2 px wide, 20 px long, half covering their pixels' width
+        exact[40:60, x:x + 2] = 0.5
+    exact_u8 = (exact * 255 + 0.5).astype(np.uint8)
+    image = compose(exact_u8, (40, 30, 20), (230, 230, 220), noise=1.0)
+    model = np.zeros(shape, np.uint8)
+    model[55:, :] = 255
+    return MaskCase(image, exact_u8, model)
