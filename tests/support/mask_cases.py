@@ -1,5 +1,5 @@
 """Generated hard cases for the mask tools: an image, the exact alpha it was made with, and a model's
-plausible mistake. Used by the tests and by bench/operator.py."""
+plausible mistake. Used by the tests and by bench/operators.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass

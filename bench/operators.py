@@ -3,14 +3,21 @@ generated images of 2 MP and 12 MP, and the IoU a refine reaches after 1, 2 and 
 generated hard cases (tests/support/mask_cases.py). The algorithms alone (masktools), no web or
 storage: those add the PNG decode and encode of the mask and the original.
 
-    .venv/bin/python -m bench.operator [--repeat 7]
+    .venv/bin/python bench/operators.py [--repeat 7]
+
+(Not bench/operator.py, as issue 15 names it: run as a script, bench/ comes first on sys.path, and a
+file of that name would stand in for the standard library's `operator` for every bench there.)
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from masktools.cleanup import Cleanup, clean
 from masktools.matte import matte_band
