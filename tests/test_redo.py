@@ -153,6 +153,7 @@ def _markup_state(app, ticket: str) -> tuple[str, str | None]:
     return request.markup_state, request.markup_note
 
 
+@pytest.mark.storage
 def test_the_markup_image_is_fetched_and_kept(app, client, customer, delivered, image_server, run_jobs):
     url = image_server.serve_bytes("/markup.png", encode("PNG", (96, 64)), "image/png")
 
@@ -254,6 +255,7 @@ def _mask_png(size=(96, 64)) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.storage
 def test_a_redo_travels_the_whole_way(app, client, customer, deliver, image_server, receiver, run_jobs, olga):
     (ticket,) = deliver(1, ImageCallbackURL=receiver.url(), CustomerImageId="sku-redo")
     first_url = status_of(client, customer, ticket).findtext("IMAGESTATUS/FINALIMAGEURL")
