@@ -87,6 +87,13 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any], str]] = {
     "DASHBOARD_SESSION_HOURS": (12, int, "A dashboard session ends this many hours after sign-in"),
     "MAX_REGION_JOBS_PER_ORDER": (20, int, "Region re-runs of one order that may wait at once"),
     "REVIEW_LEASE_SECONDS": (600, int, "How long a claimed order stays with its operator without a renewal"),
+    "HARD_DRAFT_CONFIDENCE": (0.85, float, "Drafts whose confidence is below this are marked hard: claim-next "
+                                           "gives them to senior operators first"),
+    "HARD_DRAFTS_FOR_ALL": (False, _flag, "1 lets claim-next give hard drafts to every operator in the usual order; "
+                                          "0 = to operators only when nothing else waits"),
+    "QA_SAMPLE_PERCENT": (10, float, "Share of operators' approvals (not seniors') sent at random to 55 In QA "
+                                     "for a senior's second check"),
+    "QA_NEW_OPERATOR_ORDERS": (50, int, "Every approval of an operator's first this many goes to 55 In QA"),
     "WORKER_MAINTENANCE_INTERVAL": (30, int, "Seconds between a worker's RQ maintenance passes (dead-job cleanup)"),
     "JOB_HEARTBEAT_SECONDS": (10, int, "A running job's heartbeat key lives this long; "
                                        "a job whose key expired is taken as dead"),

@@ -17,6 +17,7 @@ from commands.orders import (
     rotate_key,
     rotate_webhook_secret,
     seed_demo,
+    set_level,
     set_password,
     webhook_secret,
 )
@@ -24,7 +25,8 @@ from commands.storage import storage_migrate
 from commands.workers import fetch_model, segment, sweep, worker
 
 COMMANDS = (init_db, seed_demo, create_customer, rotate_key, webhook_secret, rotate_webhook_secret, create_template,
-            worker, sweep, fetch_model, segment, create_operator, set_password, disable_operator, review,
+            worker, sweep, fetch_model, segment, create_operator, set_password, set_level,
+            disable_operator, review,
             callbacks_cmd, resend_callback, cleanup_finals, storage_migrate)
 
 

@@ -111,12 +111,24 @@ def _password() -> str:
 @click.command("create-operator", cls=_ServiceCommand)
 @click.argument("name")
 @click.option("--admin", is_flag=True, help="May also manage customers, templates, operators and see stats.")
-def create_operator(name: str, admin: bool) -> None:
+@click.option("--senior", is_flag=True, help="Level senior: hard drafts first, checks QA samples, never sampled.")
+def create_operator(name: str, admin: bool, senior: bool) -> None:
     """Create a dashboard account; asks for the password twice."""
     from orders import operators
 
-    operator = operators.create_operator(name, _password(), admin=admin)
-    click.echo(f"created {operator.role} {operator.name}")
+    operator = operators.create_operator(name, _password(), admin=admin, senior=senior)
+    click.echo(f"created {operator.role} {operator.name}" + (" (senior)" if senior else ""))
+
+
+@click.command("set-level", cls=_ServiceCommand)
+@click.argument("name")
+@click.argument("level", type=click.Choice(["operator", "senior"]))
+def set_level(name: str, level: str) -> None:
+    """Make an operator a senior, or an operator again (admins count as senior whatever their level)."""
+    from orders import operators
+
+    operators.set_level(name, level)
+    click.echo(f"{name} is now {level}")
 
 
 @click.command("set-password", cls=_ServiceCommand)

@@ -16,6 +16,7 @@ class Status(enum.IntEnum):
     AWAITING_REVIEW = 40
     REDO_REQUESTED = 45
     IN_REVIEW = 50
+    IN_QA = 55
     RENDERING = 60
     DELIVERED = 80
     FAILED = 90
@@ -61,6 +62,7 @@ _STATUS_NAMES = {
     Status.AWAITING_REVIEW: "Awaiting review",
     Status.REDO_REQUESTED: "Redo requested",
     Status.IN_REVIEW: "In review",
+    Status.IN_QA: "In QA",
     Status.RENDERING: "Rendering",
     Status.DELIVERED: "Delivered",
     Status.FAILED: "Failed",
@@ -75,6 +77,7 @@ STATUS_DESCRIPTIONS = {
     Status.REDO_REQUESTED: "You sent the delivered image back (Reject); it waits at the top of the review queue "
                            "for a redo. The earlier FINALIMAGEURL keeps working.",
     Status.IN_REVIEW: "An operator is checking or fixing the mask.",
+    Status.IN_QA: "Approved, and picked for a second check by a senior operator before rendering.",
     Status.RENDERING: "Approved; the final image is being rendered.",
     Status.DELIVERED: "The final image is at FINALIMAGEURL.",
     Status.FAILED: "Could not be processed; `message` says why.",
@@ -87,12 +90,15 @@ STATUS_DESCRIPTIONS = {
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset({Status.SEGMENTING, Status.AWAITING_REVIEW, Status.FAILED, Status.CANCELLED}),
     Status.SEGMENTING: frozenset({Status.RECEIVED, Status.AWAITING_REVIEW, Status.FAILED, Status.CANCELLED}),
-    Status.AWAITING_REVIEW: frozenset({Status.IN_REVIEW, Status.RENDERING, Status.REJECTED, Status.FAILED,
-                                       Status.CANCELLED}),
+    # Rendering or In QA straight from the queue: a bulk approval (orders.review.bulk_approve).
+    Status.AWAITING_REVIEW: frozenset({Status.IN_REVIEW, Status.IN_QA, Status.RENDERING, Status.REJECTED,
+                                       Status.FAILED, Status.CANCELLED}),
     Status.REDO_REQUESTED: frozenset({Status.IN_REVIEW}),
     # A redo an operator gives back goes back to Redo requested, not Awaiting review (orders.review).
-    Status.IN_REVIEW: frozenset({Status.AWAITING_REVIEW, Status.REDO_REQUESTED, Status.RENDERING, Status.REJECTED,
-                                 Status.FAILED}),
+    Status.IN_REVIEW: frozenset({Status.AWAITING_REVIEW, Status.REDO_REQUESTED, Status.IN_QA, Status.RENDERING,
+                                 Status.REJECTED, Status.FAILED}),
+    # A senior passes the approval (Rendering) or sends it back to its operator (In review).
+    Status.IN_QA: frozenset({Status.RENDERING, Status.IN_REVIEW, Status.FAILED}),
     Status.RENDERING: frozenset({Status.DELIVERED, Status.FAILED, Status.AWAITING_REVIEW}),
     Status.DELIVERED: frozenset({Status.REDO_REQUESTED}),
     Status.FAILED: frozenset(),
@@ -251,3 +257,26 @@ class Role(enum.Enum):
 
     OPERATOR = "operator"
     ADMIN = "admin"
+
+
+class Level(enum.Enum):
+    """An operator's level (operators.level): seniors get hard drafts first, check sampled approvals (QA) and
+    are never sampled themselves. An admin counts as senior whatever their level."""
+
+    OPERATOR = "operator"
+    SENIOR = "senior"
+
+
+class QaOutcome(enum.StrEnum):
+    """How a QA check of a sampled approval ended (qa_checks.outcome; None while it waits)."""
+
+    PASSED = "passed"  # a senior passed it: rendered
+    RETURNED = "returned"  # a senior sent it back to its operator with a pinned note
+
+
+class QaReason(enum.StrEnum):
+    """Why an approval was sampled for QA (qa_checks.reason)."""
+
+    NEW_OPERATOR = "new operator"  # within the operator's first QA_NEW_OPERATOR_ORDERS approvals
+    RANDOM = "random"  # drawn at QA_SAMPLE_PERCENT
+    RECHECK = "recheck"  # the operator approved again an order QA had sent back

@@ -118,12 +118,16 @@ class Order(db.Model):
     billed_at: Mapped[datetime | None]
     # How many times the customer sent the delivered image back (orders.redo); > 0 while in review means a redo.
     redo_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set while an order QA sent back is with its operator again (orders.qa): first in their claim-next,
+    # skipped by everyone else's, and their re-approval is checked again. Cleared by the next decision.
+    returned_to_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     callback_state: Mapped[str | None] = mapped_column(String(20))  # an orders.codes.CallbackState
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(foreign_keys=[customer_id])
     claimed_by: Mapped[Operator | None] = relationship(foreign_keys=[claimed_by_id])
+    returned_to: Mapped[Operator | None] = relationship(foreign_keys=[returned_to_id])
     developer: Mapped[Customer | None] = relationship(foreign_keys=[developer_id])
     template: Mapped[Template] = relationship()
     events: Mapped[list[OrderEvent]] = relationship(
@@ -229,6 +233,7 @@ class Operator(db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="operator")
+    level: Mapped[str] = mapped_column(String(20), default="operator", server_default="operator")  # a codes.Level
     active: Mapped[bool] = mapped_column(default=True)
     # Advanced by signing out: every session cookie issued before then stops working.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -245,6 +250,11 @@ class Operator(db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_senior(self) -> bool:
+        """Seniors (and admins) get hard drafts first, check QA samples and are never sampled."""
+        return self.is_admin or self.level == "senior"
 
     def get_id(self) -> str:
         # The session names the password and the session generation too (a digest of
@@ -288,3 +298,29 @@ class CallbackAttempt(db.Model):
     error_detail: Mapped[str | None] = mapped_column(Text)  # what the HTTP client said, for operators
     duration_ms: Mapped[float]
     ok: Mapped[bool]
+
+
+class QaCheck(db.Model):
+    """One sampled approval: whose it was, why it was picked, and what the senior decided.
+
+    Stats read first-pass yield (passed / decided) and QA returns per operator from here; the operator's
+    review page shows the latest returned check's note at its pinned point.
+    """
+
+    __tablename__ = "qa_checks"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)  # who approved
+    reason: Mapped[str] = mapped_column(String(20))  # a codes.QaReason
+    sampled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    senior_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    decided_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # a codes.QaOutcome; None while waiting
+    note: Mapped[str | None] = mapped_column(Text)
+    # The point the note is pinned to, in pixels of the upright original.
+    point_x: Mapped[int | None]
+    point_y: Mapped[int | None]
+
+    operator: Mapped[Operator] = relationship(foreign_keys=[operator_id])
+    senior: Mapped[Operator | None] = relationship(foreign_keys=[senior_id])

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from infrastructure import throttle
 from infrastructure.extensions import db
 from orders.checks import ascii_digits
-from orders.codes import ErrorCode, Role
+from orders.codes import ErrorCode, Level, Role
 from orders.errors import ServiceError
 from orders.models import Operator
 
@@ -21,13 +21,14 @@ _DUMMY_HASH = ("scrypt:32768:8:1$U0s896YXTrJtQ5kJ$78ce3aff50dba3ac4fdb6a87d98acc
                "013edc1d08777673a7a79001e5614f6eb3f04ab1698ecf920dd1751d8dc33990")
 
 
-def create_operator(name: str, password: str, *, admin: bool = False) -> Operator:
+def create_operator(name: str, password: str, *, admin: bool = False, senior: bool = False) -> Operator:
     name = (name or "").strip()
     if not name or len(name) > 80:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, "the operator name must be 1-80 characters")
     if db.session.scalar(select(Operator.id).where(Operator.name == name)):
         raise ServiceError(ErrorCode.INVALID_PARAMETER, f"an operator named {name} already exists")
-    operator = Operator(name=name, password_hash=_hash(password), role=(Role.ADMIN if admin else Role.OPERATOR).value)
+    operator = Operator(name=name, password_hash=_hash(password), role=(Role.ADMIN if admin else Role.OPERATOR).value,
+                        level=(Level.SENIOR if senior else Level.OPERATOR).value)
     db.session.add(operator)
     db.session.commit()
     return operator
@@ -46,6 +47,19 @@ def end_sessions(operator: Operator) -> None:
     db.session.execute(db.update(Operator).where(Operator.id == operator.id)
                        .values(session_generation=Operator.session_generation + 1))
     db.session.commit()
+
+
+def set_level(name: str, level: str) -> Operator:
+    """operator or senior (orders.codes.Level); takes effect at the operator's next claim or approval."""
+    try:
+        chosen = Level((level or "").strip().lower())
+    except ValueError:
+        known = ", ".join(choice.value for choice in Level)
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"unknown level {level!r} (known: {known})") from None
+    operator = operator_by_name(name)
+    operator.level = chosen.value
+    db.session.commit()
+    return operator
 
 
 def set_active(name: str, active: bool) -> Operator:

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import and_, case, select
+from sqlalchemy import and_, case, or_, select
 
 from infrastructure import metrics, storage
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_region, enqueue_render, enqueue_soon, regions_pending
-from orders import callbacks, lifecycle, masks
+from orders import callbacks, lifecycle, masks, qa
 from orders.codes import ErrorCode, RejectReason, Status
 from orders.errors import ServiceError
 from orders.lookups import order_by_ticket
@@ -34,14 +34,19 @@ class QueueFilter:
     customer_id: int | None = None
     template_id: int | None = None
     due_within_hours: float | None = None  # only orders due within this many hours (overdue included)
+    hard: bool | None = None  # only hard drafts (True), only the others (False); see orders.qa.is_hard
 
 
 # --- the queue -------------------------------------------------------------------------
 
 
-def _queue_query(filters: QueueFilter):
+def _queue_query(filters: QueueFilter, taker: Operator | None = None):
+    """The queue in the order shown; with `taker`, in the order claim-next gives it to that operator:
+    an order QA sent back to them first, none QA sent back to someone else, and hard drafts routed by level."""
     # A test order never waits here (approve_test_order), but the queue never shows one regardless.
     query = select(Order).where(Order.status.in_([int(s) for s in QUEUED]), Order.is_test.is_(False))
+    if filters.hard is not None:
+        query = query.where(qa.hard_clause() if filters.hard else ~qa.hard_clause())
     if filters.customer_id:
         query = query.where(Order.customer_id == filters.customer_id)
     if filters.template_id:
@@ -51,8 +56,24 @@ def _queue_query(filters: QueueFilter):
     # Redos on top (a customer is waiting on a promise already broken once), then soonest due;
     # among equals the draft the model was least sure of.
     redo_first = case((Order.status == int(Status.REDO_REQUESTED), 0), else_=1)
-    return query.order_by(redo_first, Order.due_at, Order.draft_confidence.is_(None).desc(), Order.draft_confidence,
+    first: list = [redo_first]
+    if taker is not None:
+        query = query.where(or_(Order.returned_to_id.is_(None), Order.returned_to_id == taker.id))
+        first = [case((Order.returned_to_id == taker.id, 0), else_=1), redo_first, *_hard_routing(taker)]
+    return query.order_by(*first, Order.due_at, Order.draft_confidence.is_(None).desc(), Order.draft_confidence,
                           Order.id)
+
+
+def _hard_routing(taker: Operator) -> list:
+    """Hard drafts go to seniors first; to an operator only once nothing else waits, unless HARD_DRAFTS_FOR_ALL.
+
+    After redos: a redo's customer waits on a promise already broken once, whoever takes it.
+    """
+    if taker.is_senior:
+        return [case((qa.hard_clause(), 0), else_=1)]
+    if current_app.config["HARD_DRAFTS_FOR_ALL"]:
+        return []
+    return [case((qa.hard_clause(), 1), else_=0)]
 
 
 def queue(filters: QueueFilter = QueueFilter(), limit: int = 100) -> list[Order]:
@@ -95,7 +116,7 @@ def claim_next(operator: Operator, filters: QueueFilter = QueueFilter()) -> Orde
     postgres = db.engine.dialect.name == "postgresql"
     skipped: list[int] = []
     for _attempt in range(20):
-        query = _queue_query(filters).with_only_columns(Order.id).limit(1)
+        query = _queue_query(filters, taker=operator).with_only_columns(Order.id).limit(1)
         if skipped:
             query = query.where(Order.id.not_in(skipped))
         if postgres:
@@ -274,7 +295,7 @@ def _count_edit(order_id: int, operator_id: int) -> None:
 
 
 def approve(operator: Operator, ticket: str) -> Order:
-    """Approve the latest mask: the order goes to rendering."""
+    """Approve the latest mask: the order goes to rendering, or to 55 In QA when sampled (orders.qa)."""
     order = held_order(operator, ticket)
     return _approve(operator, order, expect=Status.IN_REVIEW)
 
@@ -307,11 +328,16 @@ def bulk_approve(operator: Operator, tickets: list[str]) -> list[str]:
 
 def _approve(operator: Operator, order: Order, *, expect: Status, bulk: bool = False) -> Order | None:
     order_id = order.id
-    moved = lifecycle.move(order_id, Status.RENDERING, actor=_actor(operator), expect=[expect],
-                           note="approved in bulk" if bulk else "approved", claimed_by_id=None, lease_expires_at=None)
+    sampled = qa.sample_reason(operator, order)
+    note = "approved in bulk" if bulk else "approved"
+    moved = lifecycle.move(order_id, Status.IN_QA if sampled else Status.RENDERING, actor=_actor(operator),
+                           expect=[expect], note=f"{note}; sampled for QA ({sampled.value})" if sampled else note,
+                           claimed_by_id=None, lease_expires_at=None, returned_to_id=None)
     if not moved:
         db.session.rollback()
         return None
+    if sampled:
+        qa.record_sample(order_id, operator.id, sampled)
     reviewed: list[float] = []  # seconds from claim to approve; a bulk approval from the queue had no claim
     if bulk:
         now = utcnow()
@@ -322,7 +348,8 @@ def _approve(operator: Operator, order: Order, *, expect: Status, bulk: bool = F
     db.session.commit()
     for seconds in reviewed:
         metrics.review_ended(seconds)
-    _queue_render(order_id)
+    if not sampled:
+        _queue_render(order_id)
     return db.session.get(Order, order_id)
 
 
@@ -351,7 +378,8 @@ def reject(operator: Operator, ticket: str, reason: str, note: str = "") -> Orde
     _end_session(order.id, "rejected")
     lifecycle.move(order.id, Status.REJECTED, actor=_actor(operator), expect=[Status.IN_REVIEW],
                    note=f"{code.value}: {note}" if note else code.value, failure_reason=code.value,
-                   failure_message=note or code.label, claimed_by_id=None, lease_expires_at=None)
+                   failure_message=note or code.label, claimed_by_id=None, lease_expires_at=None,
+                   returned_to_id=None)
     db.session.commit()
     _queue_callback(order.id)
     return db.session.get(Order, order.id)

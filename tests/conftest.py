@@ -213,6 +213,9 @@ def _test_config(backend: Backend, tmp_path: Path, app_model_dir: Path) -> dict:
         "MODEL_DIR": str(app_model_dir),
         "SEGMENTATION_MODEL": "tiny-box",
         "SEGMENT_THREADS": 1,
+        # No QA sampling unless a test asks for it (tests/test_qa.py): every other test's approval renders.
+        "QA_SAMPLE_PERCENT": 0,
+        "QA_NEW_OPERATOR_ORDERS": 0,
     }
 
 
