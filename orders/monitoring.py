@@ -16,9 +16,10 @@ from orders.models import Order, utcnow
 
 # An order due within this long that no operator has approved yet may miss its promised time.
 SLA_WINDOW = timedelta(hours=1)
-# Not yet approved: every status before Rendering (a redo waiting for its operator included).
+# Not yet rendering: every status before Rendering (a redo waiting for its operator, and an approval
+# waiting for a senior's QA check, included: a person still has to act on them).
 UNAPPROVED = frozenset({Status.RECEIVED, Status.SEGMENTING, Status.AWAITING_REVIEW, Status.REDO_REQUESTED,
-                        Status.IN_REVIEW})
+                        Status.IN_REVIEW, Status.IN_QA})
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, exists, func, select
 
 from infrastructure.extensions import db
-from orders.codes import FINAL_STATUSES, Status
-from orders.models import MaskVersion, Operator, Order, OrderEvent, ReviewSession, utcnow
+from orders.codes import FINAL_STATUSES, QaOutcome, Status
+from orders.models import MaskVersion, Operator, Order, OrderEvent, QaCheck, ReviewSession, utcnow
 
 DECIDED = (Status.RENDERING, Status.REJECTED)
 REAL = Order.is_test.is_(False)
@@ -35,6 +35,14 @@ class OperatorFigures:
     edits: int  # mask saves and region re-runs
     rejects: int
     median_seconds: float | None  # claim to decision; bulk approvals are not timed
+    qa_passed: int = 0  # sampled approvals a senior passed
+    qa_returns: int = 0  # sampled approvals a senior sent back
+
+    @property
+    def first_pass_yield(self) -> float | None:
+        """Passed QA / sampled, over the checks decided: one still waiting is neither pass nor return yet."""
+        checked = self.qa_passed + self.qa_returns
+        return self.qa_passed / checked if checked else None
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,15 @@ def operator_figures(since: datetime) -> list[OperatorFigures]:
     by_name: dict[str, list] = {}
     for row in sessions:
         by_name.setdefault(row.name, []).append(row)
-    return [_figures(name, rows) for name, rows in sorted(by_name.items())]
+    checks = Counter(db.session.execute(
+        select(Operator.name, QaCheck.outcome).join(Operator, Operator.id == QaCheck.operator_id)
+        .where(QaCheck.decided_at >= since)
+    ).tuples())
+    for name, _outcome in checks:
+        by_name.setdefault(name, [])
+    return [replace(_figures(name, rows), qa_passed=checks[(name, QaOutcome.PASSED.value)],
+                    qa_returns=checks[(name, QaOutcome.RETURNED.value)])
+            for name, rows in sorted(by_name.items())]
 
 
 def _figures(name: str, rows: list) -> OperatorFigures:

@@ -145,3 +145,34 @@ def test_sla_misses_count_late_deliveries_and_open_orders_past_due(app, reviewab
     misses = _figures(app, lambda: reports.sla_misses(_since()))
 
     assert (misses.delivered_late, misses.open_overdue) == (1, 1)
+
+
+def test_first_pass_yield_and_qa_returns_per_operator(app, reviewable, as_operator):
+    from orders import operators, qa, reports, review
+
+    app.config["QA_SAMPLE_PERCENT"] = 100
+    tickets = reviewable(3)
+    for ticket in tickets:
+        as_operator("olga", review.claim_and_approve, ticket)
+    as_operator("sam", lambda op: None)
+    with app.app_context():
+        operators.set_level("sam", "senior")
+    for ticket in tickets[:2]:
+        as_operator("sam", qa.claim, ticket)
+        as_operator("sam", qa.pass_check, ticket)
+    as_operator("sam", qa.claim, tickets[2])
+    as_operator("sam", qa.send_back, tickets[2], "the edge", 1, 1)
+
+    olga = {f.name: f for f in _figures(app, lambda: reports.operator_figures(_since()))}["olga"]
+
+    assert (olga.qa_passed, olga.qa_returns) == (2, 1)
+    assert olga.first_pass_yield == pytest.approx(2 / 3)
+
+
+def test_the_stats_page_shows_first_pass_yield_and_qa_returns(app, client, make_operator):
+    from tests.support.dashboard import sign_in
+
+    make_operator("ada", admin=True)
+    sign_in(client, "ada")
+    page = client.get("/dashboard/admin/stats").get_data(as_text=True)
+    assert "First-pass yield" in page and "QA returns" in page

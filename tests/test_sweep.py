@@ -60,3 +60,17 @@ def test_sweep_requeues_a_job_a_worker_took_off_its_queue_and_never_started(app,
         assert fetch.connection.lrange(f"{fetch.key}:intermediate", 0, -1) == []
     run_jobs()
     assert status_of(client, customer, ticket).findtext("IMAGESTATUS/STATUSID") == "40"
+
+
+def test_an_order_in_qa_is_left_alone(app, reviewable, make_operator):
+    from orders import operators, review
+    from orders.lookups import order_by_ticket
+    from workers.sweep import sweep
+
+    app.config["QA_SAMPLE_PERCENT"] = 100
+    ticket = reviewable(1)[0]
+    make_operator("olga")
+    with app.app_context():
+        review.claim_and_approve(operators.operator_by_name("olga"), ticket)
+        sweep()
+        assert order_by_ticket(ticket).status == 55
