@@ -18,13 +18,15 @@ def queue_filter(values: Mapping[str, object]) -> QueueFilter:
         customer_id=_positive_int(values.get("customer")),
         template_id=_positive_int(values.get("template")),
         due_within_hours=float(due) if due in DUE_WINDOWS and due else None,
+        hard={"1": True, "0": False}.get(str(values.get("hard") or "")),
     )
 
 
 def filter_args(filters: QueueFilter) -> dict[str, str]:
     """The query-string form of a filter, for links and the count endpoint."""
     args = {"customer": filters.customer_id, "template": filters.template_id,
-            "due": None if filters.due_within_hours is None else f"{filters.due_within_hours:g}"}
+            "due": None if filters.due_within_hours is None else f"{filters.due_within_hours:g}",
+            "hard": None if filters.hard is None else str(int(filters.hard))}
     return {name: str(value) for name, value in args.items() if value is not None}
 
 

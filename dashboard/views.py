@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from dashboard import bp, forms
 from infrastructure.extensions import db
-from orders import lookups, masks, previews, redo, review
+from orders import lookups, masks, previews, qa, redo, review
 from orders.codes import RejectReason, Status
 from orders.errors import ServiceError
 
@@ -31,6 +31,7 @@ def queue() -> str:
         templates=templates,
         row_urls=_row_urls(),
         redo_status=Status.REDO_REQUESTED,
+        is_hard=qa.is_hard,
     )
 
 
@@ -86,6 +87,7 @@ def review_page(ticket: str):
         upcoming_mask_version=masks.latest_number(upcoming.id) or 0 if upcoming else 0,
         reasons=[(reason.value, reason.label) for reason in RejectReason],
         redo=redo.latest_request(order.id) if order.redo_count else None,
+        qa_return=qa.latest_return(order),
         urls={"files": _files_base(order.ticket), "api": _api_base(order.ticket),
               "next_files": _files_base(upcoming.ticket) if upcoming else ""},
     )

@@ -179,3 +179,15 @@ def test_the_history_records_sampling_and_the_decision(app, people, reviewable, 
     with app.app_context():
         notes = [(e.to_status, e.note) for e in order_by_ticket(ticket).events][-2:]
     assert notes == [(55, "approved; sampled for QA (random)"), (60, "passed QA (olga's approval)")]
+
+
+def test_the_operator_s_review_page_shows_the_pinned_note(app, client, people, reviewable, as_op):
+    from orders import qa
+    from tests.support.dashboard import sign_in
+
+    ticket = _sampled(app, people, reviewable, as_op)
+    as_op("sam", qa.claim, ticket)
+    as_op("sam", qa.send_back, ticket, "the left edge cuts in", 10, 20)
+    sign_in(client, "olga")
+    page = client.get(f"/dashboard/review/{ticket}").get_data(as_text=True)
+    assert "the left edge cuts in" in page and 'cx="10" cy="20"' in page

@@ -87,3 +87,25 @@ def test_review_refuses_an_order_not_awaiting_review(app, cli, reviewable, make_
 
     result = cli("review", "reject", ticket, "--operator", "olga", "--reason", "other", "--note", "x")
     assert result.exit_code != 0 and "not awaiting review" in result.output
+
+
+def test_create_operator_senior(app, cli):
+    from orders import operators
+
+    result = cli("create-operator", "sam", "--senior", input="correct horse battery\ncorrect horse battery\n")
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert operators.operator_by_name("sam").is_senior
+
+
+def test_set_level_makes_an_operator_senior_and_back(app, cli, make_operator):
+    from orders import operators
+
+    make_operator("olga")
+    assert cli("set-level", "olga", "senior").exit_code == 0
+    with app.app_context():
+        assert operators.operator_by_name("olga").is_senior
+    assert cli("set-level", "olga", "operator").exit_code == 0
+    with app.app_context():
+        assert not operators.operator_by_name("olga").is_senior

@@ -112,3 +112,12 @@ def _level(app, name: str, level: str) -> None:
 
     with app.app_context():
         operators.set_level(name, level)
+
+
+def test_the_queue_page_marks_and_filters_hard_drafts(client, easy_and_hard, make_operator):
+    from tests.support.dashboard import sign_in
+
+    make_operator("olga")
+    sign_in(client, "olga")
+    page = client.get("/dashboard/?hard=1").get_data(as_text=True)
+    assert easy_and_hard[1] in page and easy_and_hard[0] not in page and 'class="badge hard"' in page
