@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from tests.support.browser import BROWSER
@@ -195,7 +196,7 @@ def test_question_mark_lists_the_review_shortcuts(page, reviewable, make_operato
 
     help_text = page.inner_text("#help")
     for shortcut in ("Approve", "Reject", "Skip", "Brush", "eraser", "Undo", "Redo", "Brush smaller",
-                     "overlay", "Cycle backgrounds"):
+                     "overlay", "Cycle backgrounds", "Keep / remove marker", "Hair band", "Cleanup with your settings"):
         assert shortcut in help_text
     page.keyboard.press("Escape")
     assert page.locator("#help[open]").count() == 0
@@ -234,3 +235,155 @@ def test_u_shows_a_redo_s_markup_over_the_original(client, page, customer, deliv
     }""")
     page.keyboard.press("u")
     page.wait_for_selector('#markup[aria-pressed="false"]')
+
+
+# --- the server's mask tools on the review page -----------------------------------------------------
+
+
+def replace_latest_mask(app, ticket: str, mask) -> None:
+    """Store `mask` (an H x W uint8 array) as the order's latest mask, before the page first shows it."""
+    import io
+
+    from infrastructure import storage
+    from infrastructure.extensions import db
+    from orders.lookups import order_by_ticket
+
+    buffer = io.BytesIO()
+    Image.fromarray(mask, "L").save(buffer, "PNG")
+    with app.app_context():
+        storage.write_bytes(order_by_ticket(ticket).mask_path, buffer.getvalue())
+        db.session.remove()
+
+
+def stroke(page, points: list[tuple[float, float]]) -> None:
+    """Press, drag through `points` (image pixels), release."""
+    sx, sy = image_point_on_screen(page, *points[0])
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(*image_point_on_screen(page, x, y), steps=8)
+    page.mouse.up()
+
+
+def set_brush_size(page, size: int) -> None:
+    page.eval_on_selector("#brush-size", "(el, size) => { el.value = size; el.dispatchEvent(new Event('input')); }",
+                          size)
+
+
+@pytest.fixture
+def missed_arm_order(app, client, customer, template_id, image_server, run_jobs):
+    """An order of the generated missed-arm photo whose draft (version 0) is the body without the arm."""
+    import io
+
+    from tests.support.api import post_image, ticket_of
+    from tests.support.mask_cases import missed_arm_case
+
+    case = missed_arm_case()
+    buffer = io.BytesIO()
+    Image.fromarray(case.image, "RGB").save(buffer, "PNG")
+    url = image_server.serve_bytes("/arm.png", buffer.getvalue(), "image/png")
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, ImageURL=url))
+    run_jobs()
+    replace_latest_mask(app, ticket, case.model_mask)
+    return ticket, case
+
+
+def test_a_keep_marker_over_a_missed_arm_adds_it_as_a_new_version_then_approve(app, page, missed_arm_order,
+                                                                               make_operator):
+    import numpy as np
+
+    from tests.support.mask_cases import iou
+
+    ticket, case = missed_arm_order
+    make_operator()
+    sign_in(page, "olga")
+    assert open_next(page) == ticket
+    assert iou(np.asarray(stored_mask(app, ticket)), case.exact_alpha) < 0.9
+
+    page.keyboard.press("g")
+    set_brush_size(page, 6)
+    stroke(page, [(170, 100), (250, 100)])  # along the 10 px arm, x 150..260, y 95..105
+    page.wait_for_selector("#version:text('version 1')")
+    page.wait_for_selector("#tool-progress", state="hidden")
+
+    refined = np.asarray(stored_mask(app, ticket))
+    assert iou(refined, case.exact_alpha) > 0.98
+    assert (refined[100, 170:251] == 255).all()
+    assert "keep marker made version 1" in page.inner_text("#status")
+    # The tool's version is one step of the history: undo takes it back (an unsaved edit), redo restores it.
+    page.keyboard.press("z")
+    page.wait_for_selector("#save:not([disabled])")
+    page.keyboard.press("y")
+    page.wait_for_selector("#save[disabled]")
+
+    page.keyboard.press("a")
+    page.wait_for_url("**/dashboard/")
+    assert order_row(app, ticket).status == 60
+    assert iou(np.asarray(stored_mask(app, ticket)), case.exact_alpha) > 0.98
+
+
+def test_a_stale_marker_says_so_and_loads_the_version_another_tab_saved(app, page, missed_arm_order, make_operator):
+    import numpy as np
+
+    ticket, _case = missed_arm_order
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+    # Another tab of olga's saves a version meanwhile: the body and the arm, filled by hand.
+    page.evaluate("""async ([url, token]) => {
+        const canvas = new OffscreenCanvas(300, 200);
+        const ctx = canvas.getContext('2d');
+        ctx.fillStyle = '#fff';
+        ctx.beginPath();
+        ctx.arc(100, 100, 50, 0, Math.PI * 2);
+        ctx.fill();
+        ctx.fillRect(150, 95, 110, 10);
+        const blob = await canvas.convertToBlob({type: 'image/png'});
+        const headers = {'X-CSRFToken': token, 'Content-Type': 'image/png'};
+        const r = await fetch(url, {method: 'POST', body: blob, headers});
+        if (!r.ok) throw new Error('save failed ' + r.status);
+    }""", [page.get_attribute("#review", "data-api") + "mask",
+          page.get_attribute('meta[name="csrf-token"]', "content")])
+    page.expected_errors.append("status of 409")
+
+    page.keyboard.press("x")
+    stroke(page, [(200, 100), (210, 100)])
+    page.wait_for_selector("#version:text('version 1')")
+
+    assert "version 1 was saved meanwhile" in page.inner_text("#status")
+    assert (np.asarray(stored_mask(app, ticket))[100, 150:260] == 255).all()  # the marker removed nothing
+    assert page.is_disabled("#save")  # the editor holds version 1 as stored
+    # Drawn again, the marker works on version 1.
+    stroke(page, [(240, 92), (240, 108)])
+    page.wait_for_selector("#version:text('version 2')")
+    assert (np.asarray(stored_mask(app, ticket))[95:105, 240] == 0).all()
+
+
+def test_c_runs_cleanup_with_the_operator_s_remembered_settings(app, page, reviewable, make_operator):
+    import numpy as np
+
+    ticket = reviewable(1)[0]
+    mask = np.zeros((64, 96), np.uint8)
+    mask[8:40, 24:72] = 255  # the box model's subject
+    mask[20:23, 40:43] = 0  # a 9 px hole
+    mask[50:52, 8:10] = 255  # a 4 px island
+    replace_latest_mask(app, ticket, mask)
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+
+    page.click(".cleanup-settings summary")
+    page.fill('#cleanup-fields input[name="fill_holes"]', "20")
+    page.fill('#cleanup-fields input[name="remove_islands"]', "10")
+    page.locator('#cleanup-fields input[name="remove_islands"]').blur()
+    page.reload()
+    page.wait_for_selector('#review[data-ready="1"]')
+    assert page.input_value('#cleanup-fields input[name="fill_holes"]') == "20"
+    assert page.input_value('#cleanup-fields input[name="remove_islands"]') == "10"
+
+    page.keyboard.press("c")
+    page.wait_for_selector("#version:text('version 1')")
+
+    cleaned = np.asarray(stored_mask(app, ticket))
+    assert (cleaned[20:23, 40:43] == 255).all() and (cleaned[50:52, 8:10] == 0).all()
+    assert (cleaned[8:40, 24:72] == 255).all()

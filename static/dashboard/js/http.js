@@ -14,6 +14,7 @@ async function send(method, url, body, contentType) {
   if (!response.ok) {
     const error = new Error(answer.message || `HTTP ${response.status}`);
     error.status = response.status;
+    error.answer = answer; // the server's JSON, e.g. {"error": "staleVersion", "latest": N}
     throw error;
   }
   return answer;

@@ -7,6 +7,7 @@ import { approve, backToQueue, bindReject, keepLease, runRegion, saveNow, skip }
 import { loadImage, maskUrl, originalUrl, prefetch, snapSize } from "./images.js";
 import { MaskLayer } from "./mask.js";
 import { bindPointer } from "./pointer.js";
+import { CLEANUP_FIELDS, loadCleanupSettings, runCleanup, storeCleanupSettings } from "./tools.js";
 import { View } from "./view.js";
 
 const root = document.getElementById("review");
@@ -17,6 +18,7 @@ const page = {
   root,
   stage,
   ticket: root.dataset.ticket,
+  operator: root.dataset.operator,
   width: Number(root.dataset.width),
   height: Number(root.dataset.height),
   files: root.dataset.files,
@@ -41,6 +43,7 @@ const page = {
     $("undo").disabled = !this.mask?.canUndo;
     $("redo").disabled = !this.mask?.canRedo;
     $("save").disabled = !this.mask?.dirty || this.busy;
+    $("cleanup").disabled = this.busy || this.lost;
     for (const id of ["approve", "reject", "skip", "back"]) {
       const button = $(id); // a redo has no Reject: the customer already has the image
       if (button) button.disabled = this.busy || (this.lost && id !== "back");
@@ -56,6 +59,23 @@ const page = {
   setVersion(version) {
     this.version = version;
     $("version").textContent = `version ${version}`;
+  },
+
+  // Progress while a mask tool runs on the server (a second or so at 12 MP); null ends it.
+  working(message) {
+    $("tool-progress").hidden = message === null;
+    stage.classList.toggle("working", message !== null);
+    if (message !== null) this.say(message);
+  },
+
+  // A version stored by the server (a mask tool, or another tab) into the editor, undoable.
+  async applyVersion(version) {
+    const image = await loadImage(maskUrl(this.files, version, 0));
+    const changed = this.mask.applyStored(image);
+    this.setVersion(version);
+    this.view.requestRender();
+    this.refresh();
+    return changed;
   },
 
   async loadFullMask(version) {
@@ -192,6 +212,27 @@ function redo() {
   page.refresh();
 }
 
+// The cleanup settings panel: the operator's own values, remembered in this browser.
+const cleanupSettings = loadCleanupSettings(page);
+for (const [key, label, unit, min, max] of CLEANUP_FIELDS) {
+  const field = document.createElement("label");
+  const input = document.createElement("input");
+  Object.assign(input, { type: "number", name: key, min, max, step: 1, value: cleanupSettings[key] });
+  input.addEventListener("change", () => {
+    const value = Math.round(Number(input.value));
+    if (!Number.isFinite(value) || value < min || value > max || input.value === "") {
+      input.value = cleanupSettings[key];
+      page.say(`${label}: a whole number from ${min} to ${max}.`, true);
+      return;
+    }
+    input.value = value;
+    cleanupSettings[key] = value;
+    storeCleanupSettings(page, cleanupSettings);
+  });
+  field.append(`${label} `, input, ` ${unit}`);
+  $("cleanup-fields").append(field);
+}
+
 function cycleBackground() {
   $("background").value = page.view.cycleBackground();
 }
@@ -207,6 +248,7 @@ $("undo").addEventListener("click", undo);
 $("redo").addEventListener("click", redo);
 $("save").addEventListener("click", () => saveNow(page));
 $("overlay").addEventListener("click", toggleOverlay);
+$("cleanup").addEventListener("click", () => runCleanup(page, cleanupSettings));
 $("background").addEventListener("change", (event) => {
   page.view.background = event.target.value;
   page.view.requestRender();
@@ -235,6 +277,10 @@ const KEYS = {
   e: () => setTool("eraser"),
   m: () => setTool("region"),
   h: () => setTool("pan"),
+  g: () => setTool("keep"),
+  x: () => setTool("remove"),
+  f: () => setTool("band"),
+  c: () => runCleanup(page, cleanupSettings),
   z: undo,
   y: redo,
   s: () => saveNow(page),

@@ -30,6 +30,28 @@ export class MaskLayer {
     this.savedId = 0;
   }
 
+  // A version the server made (a mask tool's result) as one more step of the history: undo goes back
+  // to what was there before. The patch covers only the box of changed pixels. The server stored it,
+  // so the layer counts as saved.
+  applyStored(image) {
+    const { width, height } = this;
+    const next = makeCanvas(width, height);
+    const nextCtx = next.getContext("2d", { willReadFrequently: true });
+    nextCtx.drawImage(image, 0, 0, width, height);
+    const box = changedBox(this.settledCtx.getImageData(0, 0, width, height), nextCtx.getImageData(0, 0, width, height));
+    if (box) {
+      const [x0, y0, x1, y1] = box;
+      const before = this.settledCtx.getImageData(x0, y0, x1 - x0, y1 - y0);
+      const after = nextCtx.getImageData(x0, y0, x1 - x0, y1 - y0);
+      const patch = { id: this.nextId++, x: x0, y: y0, before, after };
+      this.put(after, patch);
+      this.undoStack.push(patch);
+      this.redoStack = [];
+    }
+    this.markSaved();
+    return box !== null;
+  }
+
   beginStroke(x, y, { radius, hardness, erase }) {
     this.stroke = { radius, hardness, erase, x, y, box: [x - radius, y - radius, x + radius, y + radius] };
     this.stamp(x, y);
@@ -137,6 +159,28 @@ export class MaskLayer {
     this.brushCache.set(key, brush);
     return brush;
   }
+}
+
+// The box [x0, y0, x1, y1) where two same-sized ImageDatas differ, or null when they are equal.
+function changedBox(a, b) {
+  const width = a.width;
+  const pa = new Uint32Array(a.data.buffer), pb = new Uint32Array(b.data.buffer);
+  let x0 = width, y0 = -1, x1 = -1, y1 = -1;
+  for (let y = 0, i = 0; y < a.height; y++) {
+    let first = -1, last = -1;
+    for (let x = 0; x < width; x++, i++) {
+      if (pa[i] !== pb[i]) {
+        if (first < 0) first = x;
+        last = x;
+      }
+    }
+    if (first < 0) continue;
+    if (y0 < 0) y0 = y;
+    y1 = y;
+    x0 = Math.min(x0, first);
+    x1 = Math.max(x1, last);
+  }
+  return y0 < 0 ? null : [x0, y0, x1 + 1, y1 + 1];
 }
 
 export function makeCanvas(width, height) {

@@ -1,7 +1,9 @@
-// Mouse and pen on the panes: paint or erase, draw a region box, pan by dragging, zoom with the wheel.
+// Mouse and pen on the panes: paint or erase, draw keep/remove markers and hair bands, draw a region
+// box, pan by dragging, zoom with the wheel.
 "use strict";
 
 import { isTyping } from "../keys.js";
+import { MARK_TOOLS, beginMark, extendMark, markRadius, sendMarks } from "./tools.js";
 
 const MIN_REGION = 8;
 
@@ -47,6 +49,9 @@ export function bindPointer(page) {
       if (!page.canEdit()) return;
       page.mask.beginStroke(at.x, at.y, { radius: page.size / 2, hardness: page.hardness, erase: page.tool === "eraser" });
       action = { kind: "paint" };
+    } else if (event.button === 0 && page.tool in MARK_TOOLS) {
+      if (!page.canEdit()) return;
+      action = { kind: "mark", mark: beginMark(page, at.x, at.y) };
     } else if (event.button === 0 && page.tool === "region") {
       view.box = [at.x, at.y, at.x, at.y];
       action = { kind: "box" };
@@ -60,8 +65,9 @@ export function bindPointer(page) {
 
   function move(event, canvas) {
     const at = view.toImage(canvas, event.clientX, event.clientY);
-    const painting = page.tool === "brush" || page.tool === "eraser";
-    view.cursor = painting && !spaceHeld ? { x: at.x, y: at.y, radius: page.size / 2 } : null;
+    const marking = page.tool in MARK_TOOLS;
+    const painting = page.tool === "brush" || page.tool === "eraser" || marking;
+    view.cursor = painting && !spaceHeld ? { x: at.x, y: at.y, radius: marking ? markRadius(page) : page.size / 2 } : null;
     if (action?.kind === "pan") {
       view.panBy(event.clientX - action.x, event.clientY - action.y);
       action.x = event.clientX;
@@ -72,6 +78,12 @@ export function bindPointer(page) {
       for (const sample of samples.length ? samples : [event]) {
         const point = view.toImage(canvas, sample.clientX, sample.clientY);
         page.mask.extendStroke(point.x, point.y);
+      }
+    } else if (action?.kind === "mark") {
+      const samples = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+      for (const sample of samples.length ? samples : [event]) {
+        const point = view.toImage(canvas, sample.clientX, sample.clientY);
+        extendMark(action.mark, point.x, point.y);
       }
     } else if (action?.kind === "box") {
       view.box[2] = at.x;
@@ -89,6 +101,10 @@ export function bindPointer(page) {
       page.mask.extendStroke(at.x, at.y);
       page.mask.endStroke();
       page.refresh();
+    } else if (done.kind === "mark") {
+      const at = view.toImage(canvas, event.clientX, event.clientY);
+      extendMark(done.mark, at.x, at.y);
+      sendMarks(page); // on release: the operator sees the result of each stroke at once
     } else if (done.kind === "box") {
       const [x0, y0, x1, y1] = view.box;
       view.box = null;

@@ -6,6 +6,7 @@ import { makeCanvas } from "./mask.js";
 const BACKGROUNDS = ["checker", "white", "black", "colour"];
 const MIN_SCALE = 0.02, MAX_SCALE = 32;
 const TINT = "rgb(255, 0, 96)";
+const MARK_COLOURS = { keep: "rgba(0, 200, 60, .55)", remove: "rgba(230, 30, 30, .55)", matte: "rgba(255, 190, 0, .55)" };
 
 export class View {
   constructor(stage, panes, width, height) {
@@ -26,6 +27,7 @@ export class View {
     this.colour = "#3cb371";
     this.cursor = null; // { x, y, radius } in image pixels
     this.box = null; // region being drawn, image pixels
+    this.marks = []; // keep/remove markers and hair bands not yet applied: { mode, radius, points }, image pixels
     this.scratch = makeCanvas(1, 1);
     this.pending = false;
     this.painted = false;
@@ -210,8 +212,9 @@ export class View {
     return this.checker;
   }
 
-  // The brush outline and the region box, on both panes.
+  // Markers and bands, the brush outline and the region box, on both panes.
   renderMarks(ctx) {
+    for (const mark of this.marks) this.renderStroke(ctx, mark);
     ctx.lineWidth = Math.max(1, this.dpr);
     if (this.cursor) {
       const r = Math.max(1, this.cursor.radius * this.scale);
@@ -232,5 +235,24 @@ export class View {
                      Math.abs(x1 - x0) * this.scale, Math.abs(y1 - y0) * this.scale);
       ctx.setLineDash([]);
     }
+  }
+
+  // One translucent path at the stroke's full width, so overlapping parts do not darken.
+  renderStroke(ctx, mark) {
+    const at = ([x, y]) => [this.ox + x * this.scale, this.oy + y * this.scale];
+    ctx.save();
+    ctx.strokeStyle = ctx.fillStyle = MARK_COLOURS[mark.mode];
+    ctx.beginPath();
+    if (mark.points.length === 1) {
+      ctx.arc(...at(mark.points[0]), Math.max(1, mark.radius * this.scale), 0, Math.PI * 2);
+      ctx.fill();
+    } else {
+      ctx.lineWidth = Math.max(1, mark.radius * 2 * this.scale);
+      ctx.lineCap = ctx.lineJoin = "round";
+      ctx.moveTo(...at(mark.points[0]));
+      for (const point of mark.points.slice(1)) ctx.lineTo(...at(point));
+      ctx.stroke();
+    }
+    ctx.restore();
   }
 }
