@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from masktools.cleanup import Cleanup, clean
+from masktools.cleanup import Cleanup, clean, grow, smooth
 
 
 def _disc(shape, centre, radius, value=255):
@@ -103,3 +104,54 @@ def test_growing_gets_back_a_light_rim_the_model_missed_on_a_light_background():
 
     assert _iou(grown, case.exact_alpha) > _iou(case.model_mask, case.exact_alpha)
     assert _iou(grown, case.exact_alpha) > 0.98
+
+
+# --- smooth and grow work only near the outline: the same result as on the whole image ---------
+
+
+def _whole_image_smooth(mask: np.ndarray, radius: float) -> np.ndarray:
+    """smooth() as it was, on every pixel."""
+    from scipy import ndimage
+
+    sigma = radius / 2
+    blurred = ndimage.gaussian_filter((mask >= 128).astype(np.float32), sigma)
+    steepness = max(1.0, np.sqrt(2 * np.pi) * sigma)
+    return (np.clip((blurred - 0.5) * steepness + 0.5, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _whole_image_grow(mask: np.ndarray, distance: float) -> np.ndarray:
+    """grow() as it was, on every pixel."""
+    from masktools.cleanup import signed_distance
+
+    return (np.clip(signed_distance(mask >= 128) + distance + 0.5, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _blobs(shape: tuple[int, int], seed: int) -> np.ndarray:
+    """Random blobs with soft edges, touching the image border, sizes not multiples of the tile."""
+    from scipy import ndimage
+
+    noise = np.random.default_rng(seed).random(shape).astype(np.float32)
+    field = ndimage.gaussian_filter(noise, 12)
+    field = (field - field.mean()) / field.std()
+    return (np.clip(field * 2 + 0.5, 0, 1) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("radius", [0.5, 3, 7.5, 40, 100])
+def test_smoothing_near_the_outline_only_equals_smoothing_the_whole_image(radius):
+    for seed, shape in enumerate([(300, 517), (129, 1000), (700, 260)]):
+        mask = _blobs(shape, seed)
+        np.testing.assert_array_equal(smooth(mask, radius), _whole_image_smooth(mask, radius))
+
+
+@pytest.mark.parametrize("distance", [-100, -30, -6.5, -1, 0.25, 1, 6, 47.5, 100])
+def test_growing_near_the_outline_only_equals_growing_the_whole_image(distance):
+    for seed, shape in enumerate([(300, 517), (129, 1000), (700, 260)]):
+        mask = _blobs(shape, seed)
+        np.testing.assert_array_equal(grow(mask, distance), _whole_image_grow(mask, distance))
+
+
+@pytest.mark.parametrize("value", [0, 255])
+def test_a_mask_of_one_level_stays_as_it_is(value):
+    mask = np.full((200, 300), value, np.uint8)
+    for out in (smooth(mask, 5), grow(mask, 5), grow(mask, -5)):
+        np.testing.assert_array_equal(out, mask)
