@@ -387,3 +387,24 @@ def test_c_runs_cleanup_with_the_operator_s_remembered_settings(app, page, revie
     cleaned = np.asarray(stored_mask(app, ticket))
     assert (cleaned[20:23, 40:43] == 255).all() and (cleaned[50:52, 8:10] == 0).all()
     assert (cleaned[8:40, 24:72] == 255).all()
+
+
+def test_f_mattes_a_brushed_band_and_leaves_the_rest_as_it_was(app, page, reviewable, make_operator):
+    import numpy as np
+
+    ticket = reviewable(1)[0]
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+    before = np.asarray(stored_mask(app, ticket))
+
+    page.keyboard.press("f")
+    set_brush_size(page, 8)
+    stroke(page, [(30, 8), (66, 8)])  # along the box's top edge
+    page.wait_for_selector("#version:text('version 1')")
+
+    after = np.asarray(stored_mask(app, ticket))
+    assert "hair band made version 1" in page.inner_text("#status") or "changed nothing" in page.inner_text("#status")
+    far = np.ones(before.shape, bool)
+    far[:20, 20:80] = False  # the band (radius 4) and then some
+    assert (after[far] == before[far]).all()
