@@ -129,8 +129,10 @@ def _csrf_error(exc: CSRFError):
 
 
 @bp.errorhandler(403)
-def _forbidden(_exc):
-    return _error(403, "forbidden", "this page needs the admin role")
+def _forbidden(exc):
+    # abort(403, "why") names the need (e.g. the senior level); a bare abort(403) is the admin pages'.
+    default = exc.description == type(exc).description
+    return _error(403, "forbidden", "this page needs the admin role" if default else exc.description)
 
 
 @bp.errorhandler(404)
@@ -148,7 +150,7 @@ def _too_many(exc):
     return _error(429, "rateLimited", f"too many attempts ({exc.description}); wait a minute and try again")
 
 
-from dashboard import admin, api, auth, files, formatting, reports, views  # noqa: E402,F401  (they attach their routes)
+from dashboard import admin, api, auth, files, formatting, qa_pages, reports, views  # noqa: E402,F401  (they attach their routes)
 
 formatting.register(bp)
 

@@ -57,6 +57,12 @@ def fraction(value: str | None, default: float) -> float:
     return min(1.0, max(0.0, number))
 
 
+def pixel(value: str | None) -> int | None:
+    """A pixel coordinate from a form field: a whole number from 0, or None (missing, negative, not a number)."""
+    text = (value or "").strip()
+    return int(text) if ascii_digits(text) and len(text) <= 9 else None
+
+
 def page_number(value: str | None) -> int:
     """?page=N, from 1; anything else is the first page."""
     return _positive_int(value) or 1

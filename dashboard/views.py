@@ -32,6 +32,7 @@ def queue() -> str:
         row_urls=_row_urls(),
         redo_status=Status.REDO_REQUESTED,
         is_hard=qa.is_hard,
+        qa_count=qa.waiting_count() if current_user.is_senior else None,  # seniors' QA tab
     )
 
 

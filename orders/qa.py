@@ -92,6 +92,16 @@ def waiting_count() -> int:
     return db.session.scalar(select(func.count(Order.id)).where(Order.status == int(Status.IN_QA))) or 0
 
 
+def open_checks(orders: list[Order]) -> dict[int, QaCheck]:
+    """The open check of each order in QA, by order id, in one query (the QA list's "approved by")."""
+    ids = [order.id for order in orders]
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(QaCheck).where(QaCheck.order_id.in_(ids), QaCheck.outcome.is_(None))
+                              .order_by(QaCheck.id))
+    return {check.order_id: check for check in rows}  # the latest wins, as in _open_check
+
+
 def claim_next(senior: Operator) -> Order | None:
     """The next QA order nobody holds, for this senior; never one of their own approvals."""
     _require_senior(senior)
