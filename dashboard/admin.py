@@ -9,7 +9,7 @@ from infrastructure.extensions import db
 from orders import billing, callbacks, lookups, operators, previews
 from orders import customers as customer_service
 from orders import templates as template_service
-from orders.codes import CURRENCIES
+from orders.codes import CURRENCIES, Level
 from orders.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -158,17 +158,18 @@ def _template_form() -> dict:
 
 @bp.get("/operators")
 def operators_page() -> str:
-    return render_template("dashboard/admin/operators.html", operators=operators.list_operators())
+    return render_template("dashboard/admin/operators.html", operators=operators.list_operators(),
+                           levels=[level.value for level in Level])
 
 
 @bp.post("/operators")
 def create_operator() -> Response:
     try:
         created = operators.create_operator(request.form.get("name", ""), request.form.get("password", ""),
-                                            admin=_checked("admin"))
+                                            admin=_checked("admin"), senior=_checked("senior"))
     except ServiceError as exc:
         return _back(exc, "dashboard.admin.operators_page")
-    flash(f"Created {created.role} {created.name}.")
+    flash(f"Created {created.role} {created.name} ({created.level}).")
     return redirect(url_for("dashboard.admin.operators_page"))
 
 
@@ -179,6 +180,16 @@ def set_operator_active() -> Response:
     except ServiceError as exc:
         return _back(exc, "dashboard.admin.operators_page")
     flash(f"{changed.name} is now {'enabled' if changed.active else 'disabled'}.")
+    return redirect(url_for("dashboard.admin.operators_page"))
+
+
+@bp.post("/operators/level")
+def set_operator_level() -> Response:
+    try:
+        changed = operators.set_level(request.form.get("name", ""), request.form.get("level", ""))
+    except ServiceError as exc:
+        return _back(exc, "dashboard.admin.operators_page")
+    flash(f"{changed.name} is now {changed.level}; it counts from their next claim or approval.")
     return redirect(url_for("dashboard.admin.operators_page"))
 
 

@@ -166,6 +166,46 @@ def test_an_admin_changing_their_own_password_stays_signed_in(client, ada):
     assert client.get("/dashboard/admin/operators").status_code == 200
 
 
+def _level(app, name):
+    from orders import operators
+
+    with app.app_context():
+        return operators.operator_by_name(name).level
+
+
+def test_an_admin_sets_an_operator_s_level(app, client, make_operator, ada):
+    make_operator("piet")
+
+    page = post_form(client, "/dashboard/admin/operators/level", {"name": "piet", "level": "senior"},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "piet is now senior" in page and _level(app, "piet") == "senior"
+    post_form(client, "/dashboard/admin/operators/level", {"name": "piet", "level": "operator"})
+    assert _level(app, "piet") == "operator"
+
+
+def test_an_unknown_level_is_refused_and_changes_nothing(app, client, make_operator, ada):
+    make_operator("piet")
+
+    page = post_form(client, "/dashboard/admin/operators/level", {"name": "piet", "level": "boss"},
+                     follow_redirects=True).get_data(as_text=True)
+    assert "unknown level" in page and _level(app, "piet") == "operator"
+
+
+def test_setting_a_level_needs_the_csrf_token(app, client, make_operator, ada):
+    make_operator("piet")
+
+    assert client.post("/dashboard/admin/operators/level", data={"name": "piet", "level": "senior"}).status_code == 400
+    assert _level(app, "piet") == "operator"
+
+
+def test_creating_a_senior_operator(app, client, ada):
+    page = post_form(client, "/dashboard/admin/operators", {"name": "sian", "password": PASSWORD, "senior": "1"},
+                     follow_redirects=True).get_data(as_text=True)
+
+    assert "Created operator sian (senior)" in page and _level(app, "sian") == "senior"
+    assert re.search(r'<option value="senior" selected>senior</option>', page)
+
+
 def test_the_order_page_shows_the_history_and_every_file_version(app, client, reviewable, make_operator, ada):
     from orders import operators, review
 
