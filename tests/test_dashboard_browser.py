@@ -408,3 +408,40 @@ def test_f_mattes_a_brushed_band_and_leaves_the_rest_as_it_was(app, page, review
     far = np.ones(before.shape, bool)
     far[:20, 20:80] = False  # the band (radius 4) and then some
     assert (after[far] == before[far]).all()
+
+
+def test_a_senior_pins_a_note_and_sends_back_and_the_operator_sees_it(app, page, reviewable, make_operator):
+    from orders import operators, review
+
+    make_operator("olga")
+    make_operator("sam")
+    app.config["QA_SAMPLE_PERCENT"] = 100
+    ticket = reviewable(1)[0]
+    with app.app_context():
+        operators.set_level("sam", "senior")
+        review.claim_and_approve(operators.operator_by_name("olga"), ticket)
+    sign_in(page, "sam")
+
+    page.click("#nav-qa")
+    page.wait_for_url("**/dashboard/qa")
+    page.keyboard.press("c")
+    page.wait_for_url(f"**/dashboard/qa/{ticket}")
+    box = page.locator("#qa-original").bounding_box()
+    scale = min(box["width"] / 96, box["height"] / 64)  # the 96x64 photo fitted in the pane, centred
+    left, top = box["x"] + (box["width"] - 96 * scale) / 2, box["y"] + (box["height"] - 64 * scale) / 2
+    page.mouse.click(left + 30.5 * scale, top + 12.5 * scale)
+    assert page.get_attribute("#qa", "data-pinned") == "30,12"
+    assert page.get_attribute("#qa-cutout .qa-marker", "visibility") == "visible"
+    page.fill("#qa-note-input", "the left edge cuts into the shirt")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "qa.png"))
+    page.click("#send-back")
+    page.wait_for_selector(".flash:text('back to olga')")
+    assert order_row(app, ticket).status == 50
+
+    page.click("text=Sign out")
+    sign_in(page, "olga")
+    page.goto(f"/dashboard/review/{ticket}")
+    page.wait_for_selector('#review[data-ready="1"]')
+    assert "the left edge cuts into the shirt" in page.inner_text("#qa-note")
+    assert "(30, 12)" in page.inner_text("#qa-return")
