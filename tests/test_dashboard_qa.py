@@ -155,3 +155,11 @@ def test_a_senior_cannot_check_or_pass_their_own_approval(app, client, make_oper
                                                     follow_redirects=True).get_data(as_text=True)
     assert post_form(client, f"/dashboard/qa/{ticket}/pass", follow_redirects=True).status_code == 200
     assert _order(app, ticket) == (55, None)
+
+
+def test_a_check_page_not_held_says_so_and_points_to_the_list(client, sampled):
+    ticket = sampled()
+    sign_in(client, "sam")
+
+    response = client.get(f"/dashboard/qa/{ticket}")
+    assert response.status_code == 409 and "claim it first" in response.get_data(as_text=True)
