@@ -52,6 +52,8 @@ class ModelSpec:
     sha256: str
     size: int | None = None
     npm_resource: str | None = None  # key in NPM_PACKAGE's dist/resources.json
+    # For a variant built here (segmentation.variants): its recipe and source, for the record.
+    derived_from: str | None = None
 
 
 KNOWN_MODELS: dict[str, ModelSpec] = {
@@ -66,6 +68,11 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
         # The same network with dynamically quantised uint8 weights: half the size but
         # no faster on CPU (ConvInteger), and clearly worse: on the test composites it
         # leaks into textured backgrounds (mean IoU 0.65 vs 0.999). Opt-in only.
+        # Not a reading error: same input (float32 "input" 1x3x1024x1024) and the same
+        # first output ("output", the fused sigmoid) as the default file, so one family
+        # reads both. The loss is the quantisation: every Conv input is quantised per
+        # tensor at run time (DynamicQuantizeLinear), and ISNet's decoder concatenates
+        # encoder features (0..27) with decoder ones reaching ±1000 (segmentation.variants).
         ModelSpec(
             "isnet-small", "isnet", "isnet-small.onnx",
             "7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a",
@@ -90,7 +97,8 @@ def model_spec(name: str, model_dir: Path) -> ModelSpec:
     if entry is None:
         known = ", ".join(sorted(KNOWN_MODELS))
         raise ModelError(
-            f"unknown model {name!r}: not built in ({known}) and not added to {model_dir}"
+            f"unknown model {name!r}: not built in ({known}) and not added to {model_dir} "
+            "(a variant is made with fetch-model --variant NAME)"
         )
     return ModelSpec(**entry)
 
