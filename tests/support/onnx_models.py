@@ -72,3 +72,19 @@ def _save(path: Path, graph: onnx.GraphProto) -> Path:
     path = Path(path)
     onnx.save(model, str(path))
     return path
+
+
+def conv_model(path: Path, size: int = SIZE, threshold: float = BRIGHT_THRESHOLD, gain: float = 30.0) -> Path:
+    """bright_model as a real network: a 1x1 Conv (the weights int8 quantisation acts on) and a Sigmoid.
+
+    output = sigmoid(gain * (mean normalised RGB - threshold)): near 1 on bright pixels, near 0 on
+    dark ones. Its input size is free (nothing in it depends on the size but the declared shape).
+    """
+    weight = np.full((1, 3, 1, 1), gain / 3.0, np.float32)
+    bias = np.array([-gain * threshold], np.float32)
+    nodes = [
+        helper.make_node("Conv", ["input", "weight", "bias"], ["logit"], name="conv"),
+        helper.make_node("Sigmoid", ["logit"], ["output"], name="sigmoid"),
+    ]
+    inits = [numpy_helper.from_array(weight, "weight"), numpy_helper.from_array(bias, "bias")]
+    return _save(path, _graph("conv", size, nodes, inits))
