@@ -1,11 +1,20 @@
-"""How much the draft job costs beyond the model itself.
+"""How much the draft job costs beyond the model itself, and what the cheaper variants buy.
 
     .venv/bin/python bench/segment.py [--runs N] [--model NAME] [--threads T]
+                                      [--variants all|NAME,…|none] [--composites N]
 
 Prints the floor (raw onnxruntime inference at the model size, median of N),
 the whole draft job (decode -> model -> mask + preview written to a temp dir)
 on 2 MP and 12 MP JPEGs made here, both as ms and as a ratio to the floor, and
 the session load time against a second draft in the same process.
+
+Then, in the same run on the same images, the variants (segmentation.variants; every one
+produced in the model dir with `fetch-model --variant NAME`, or those named): raw inference
+of the fp32 default, each variant's raw inference and 2 MP draft job time (also as a ratio
+to the fp32 raw inference), and its IoU against the exact alpha on product composites made
+here (segmentation.calibration's generator, a seed the calibration never uses): mean, worst,
+and the worst drop against fp32 on one composite. Target: job <= 0.5x fp32 raw, mean IoU
+within 0.01 of fp32, no composite more than 0.02 worse.
 Runs are interleaved so drift from other load on the machine hits every row alike,
 and each job also reports its own overhead (job time minus the session.run inside
 it), which stays meaningful when other processes slow the model down.
@@ -25,12 +34,17 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from segmentation import calibration, variants  # noqa: E402
 from segmentation.draft import make_draft, save_draft  # noqa: E402
-from segmentation.model_store import default_model_dir  # noqa: E402
+from segmentation.model_store import DEFAULT_MODEL, ModelError, default_model_dir, model_spec  # noqa: E402
 from segmentation.sessions import Segmenter, configured_model_name, load_session  # noqa: E402
 
 SIZES = {"2 MP": (1732, 1155), "12 MP": (4000, 3000)}
 TARGETS = {"2 MP": 1.10, "12 MP": 1.25}
+# Composites for IoU: a seed the calibration (segmentation.variants) never draws from.
+COMPOSITE_SEED = 7
+COMPOSITE_SIZE = (800, 600)
+TARGET_SPEED, TARGET_MEAN_DROP, TARGET_CASE_DROP = 0.5, 0.01, 0.02
 
 
 def photo_like_jpeg(size: tuple[int, int], seed: int = 0) -> bytes:
@@ -87,8 +101,19 @@ def main() -> None:
     parser.add_argument("--model", default=configured_model_name())
     parser.add_argument("--model-dir", type=Path, default=default_model_dir())
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--variants", default="all",
+                        help="'all' (every variant produced in the model dir), a comma list, or 'none'")
+    parser.add_argument("--composites", type=int, default=10)
+    parser.add_argument("--skip-overhead", action="store_true", help="only the variants table")
     args = parser.parse_args()
+    if not args.skip_overhead:
+        overhead(args)
+    names = chosen_variants(args.variants, args.model_dir)
+    if names:
+        compare_variants(names, args)
 
+
+def overhead(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     seg = load_session(args.model, args.model_dir, args.threads)
     load_ms = ms_since(start)
@@ -128,6 +153,77 @@ def report_ratios(raw: list[float], jobs: dict[str, list[tuple[float, float]]]) 
             f" {fastest / best:5.2f}x {extra:6.0f} ms {(floor + extra) / floor:12.3f}x"
             f"   target <= {TARGETS[label]:.2f}x"
         )
+
+
+def chosen_variants(choice: str, model_dir: Path) -> list[str]:
+    if choice == "none":
+        return []
+    if choice != "all":
+        return [name.strip() for name in choice.split(",") if name.strip()]
+    produced = []
+    for name in variants.VARIANTS:
+        try:
+            model_spec(name, model_dir)
+        except ModelError:
+            print(f"(variant {name} not produced: flask --app app fetch-model --variant {name})")
+            continue
+        produced.append(name)
+    return produced
+
+
+def composites(count: int) -> list[tuple[bytes, np.ndarray]]:
+    """(JPEG as a customer would send it, exact alpha >= 50 %) per composite."""
+    out = []
+    for index in range(count):
+        picture, mask = calibration.product_shot(index, COMPOSITE_SIZE, seed=COMPOSITE_SEED)
+        jpeg = io.BytesIO()
+        picture.save(jpeg, "JPEG", quality=92)
+        out.append((jpeg.getvalue(), np.asarray(mask) >= 128))
+    return out
+
+
+def iou(mask: Image.Image, truth: np.ndarray) -> float:
+    got = np.asarray(mask) >= 128
+    union = np.count_nonzero(got | truth)
+    return np.count_nonzero(got & truth) / union if union else 1.0
+
+
+def compare_variants(names: list[str], args: argparse.Namespace) -> None:
+    models = [DEFAULT_MODEL, *[n for n in names if n != DEFAULT_MODEL]]
+    sessions = {}
+    for name in models:
+        seg = load_session(name, args.model_dir, args.threads)
+        seg.family.session = TimedSession(seg.family.session)
+        sessions[name] = seg
+    shots = composites(args.composites)
+    source = photo_like_jpeg(SIZES["2 MP"])
+    scores = {name: [iou(make_draft(seg, jpeg).mask, truth) for jpeg, truth in shots]
+              for name, seg in sessions.items()}
+    raw: dict[str, list[float]] = {name: [] for name in models}
+    jobs: dict[str, list[float]] = {name: [] for name in models}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.runs):  # interleaved: drift hits every model alike
+            for name, seg in sessions.items():
+                raw[name].append(raw_inference_ms(seg))
+                jobs[name].append(draft_job_ms(seg, source, Path(tmp))[0])
+    floor = statistics.median(raw[DEFAULT_MODEL])
+    base = np.array(scores[DEFAULT_MODEL])
+    print(f"\nvariants: {args.runs} runs each, IoU on {len(shots)} composites {COMPOSITE_SIZE[0]}x{COMPOSITE_SIZE[1]}"
+          f" (seed {COMPOSITE_SEED}); fp32 raw inference {floor:.0f} ms = 1.00x")
+    print(f"{'model':<18}{'size':>6}{'raw ms':>9}{'job 2 MP':>10}{'job/fp32 raw':>14}"
+          f"{'IoU mean':>10}{'worst':>8}{'Δmean':>8}{'worst Δ':>9}  target")
+    for name in models:
+        seg, got = sessions[name], np.array(scores[name])
+        job = statistics.median(jobs[name])
+        drop = base - got
+        meets = (job / floor <= TARGET_SPEED and base.mean() - got.mean() <= TARGET_MEAN_DROP
+                 and drop.max() <= TARGET_CASE_DROP)
+        verdict = "-" if name == DEFAULT_MODEL else ("met" if meets else "not met")
+        print(f"{name:<18}{seg.input_size:>6}{statistics.median(raw[name]):>9.0f}{job:>10.0f}{job / floor:>13.2f}x"
+              f"{got.mean():>10.4f}{got.min():>8.4f}{got.mean() - base.mean():>+8.4f}{-drop.max():>+9.4f}  {verdict}")
+    print("IoU per composite: " + "; ".join(
+        f"{name} {np.round(scores[name], 3).tolist()}" for name in models))
+
 
 if __name__ == "__main__":
     main()

@@ -50,3 +50,10 @@ def test_the_template_options_table_is_the_code_s_own():
     from rendering.options import markdown_table
 
     assert markdown_table().strip() in README
+
+
+def test_every_model_variant_is_documented():
+    from segmentation.variants import VARIANTS
+
+    for name in VARIANTS:
+        assert f"`{name}`" in README
