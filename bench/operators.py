@@ -1,7 +1,14 @@
-"""The operator's mask tools, timed: per-call time of cleanup, refine and matte (p50, p95) on
-generated images of 2 MP and 12 MP, and the IoU a refine reaches after 1, 2 and 3 strokes on the
-generated hard cases (tests/support/mask_cases.py). The algorithms alone (masktools), no web or
-storage: those add the PNG decode and encode of the mask and the original.
+"""The operator's mask tools, measured with a scripted operator (issue 15).
+
+On the generated hard cases of tests/support/mask_cases.py (thin parts, a filled hole, low
+contrast, an extra blob, a light rim; each with its exact alpha): the draft's IoU, the IoU after 1,
+2 and 3 keep/remove markers, each placed at the centre of the largest region still wrong (keep
+where subject is missing, remove where background was taken), and the IoU after one cleanup.
+On the hair case: the alpha error (SAD, in pixels of full alpha) inside the brushed band before and
+after matting. Then the time per cleanup, refine and matte call (p50, p95) at 2 MP and 12 MP.
+The algorithms alone (masktools), no web or storage: those add the PNG decode and encode of the
+mask and the original. Targets: refine p50 <= 0.5 s at 2 MP and <= 1.5 s at 12 MP; a case whose
+draft IoU is below 0.95 reaches 0.98 within 2 strokes.
 
     .venv/bin/python bench/operators.py [--repeat 7]
 
@@ -19,11 +26,24 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scipy import ndimage
+
 from masktools.cleanup import Cleanup, clean
 from masktools.matte import matte_band
 from masktools.refine import refine
-from masktools.strokes import Stroke
-from tests.support.mask_cases import compose, disc, extra_blob_case, iou, missed_arm_case
+from masktools.strokes import Stroke, draw
+from tests.support.mask_cases import (
+    MaskCase,
+    compose,
+    disc,
+    extra_blob_case,
+    filled_hole_case,
+    hair_case,
+    iou,
+    light_rim_case,
+    low_contrast_case,
+    missed_arm_case,
+)
 
 SIZES = {"2 MP": (1200, 1700), "12 MP": (3000, 4000)}
 
@@ -37,8 +57,10 @@ def timed(call, repeat: int) -> tuple[float, float]:
     return float(np.percentile(seconds, 50)), float(np.percentile(seconds, 95))
 
 
-def speed(repeat: int) -> None:
+def speed(repeat: int) -> dict[str, float]:
+    """Seconds per call; returns refine's p50 per size."""
     print("tool      size    p50 s   p95 s")
+    refine_p50 = {}
     for label, shape in SIZES.items():
         exact = disc(shape, (shape[0] / 2, shape[1] / 2), min(shape) * 0.35)
         image = compose(exact, (200, 40, 40), (120, 120, 130))
@@ -54,30 +76,77 @@ def speed(repeat: int) -> None:
         for name, call in calls.items():
             p50, p95 = timed(call, repeat)
             print(f"{name:9} {label:6} {p50:7.3f} {p95:7.3f}")
+            if name == "refine":
+                refine_p50[label] = p50
+    return refine_p50
 
 
-def strokes_to_iou() -> None:
-    print("case        model  1 stroke  2 strokes  3 strokes")
-    cases = {
-        "missed arm": (missed_arm_case(), [Stroke("keep", 3, ((200, 100),)), Stroke("keep", 3, ((250, 100),)),
-                                           Stroke("keep", 3, ((160, 100),))]),
-        "extra blob": (extra_blob_case(), [Stroke("remove", 3, ((165, 100),)), Stroke("remove", 3, ((185, 85),)),
-                                           Stroke("remove", 3, ((185, 115),))]),
-    }
-    for name, (case, strokes) in cases.items():
+CASES = {"missed arm": missed_arm_case, "filled hole": filled_hole_case, "low contrast": low_contrast_case,
+         "extra blob": extra_blob_case, "light rim": light_rim_case}
+# One cleanup for every case, as an operator's remembered settings would be; the light rim's own fix
+# is growing the outline by the rim's width (its column uses that instead).
+CLEANUP = Cleanup(fill_holes=400, remove_islands=400, smooth=1.0)
+MAX_MARKER_RADIUS = 12
+
+
+def next_marker(mask: np.ndarray, exact: np.ndarray) -> Stroke | None:
+    """Where a careful operator clicks next: the middle of the largest region still wrong."""
+    wrong = (mask >= 128) != (exact >= 128)
+    labels, count = ndimage.label(wrong)
+    if not count:
+        return None
+    largest = 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    region = labels == largest
+    depth = ndimage.distance_transform_edt(region)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    mode = "keep" if exact[y, x] >= 128 else "remove"
+    return Stroke(mode, int(max(1, min(MAX_MARKER_RADIUS, depth[y, x] - 1))), ((float(x), float(y)),))
+
+
+def strokes_to_iou() -> bool:
+    """The scripted operator's IoU per case; True when every hard case reached 0.98 within 2 strokes."""
+    met = True
+    print("case          draft  1 stroke  2 strokes  3 strokes  cleanup")
+    for name, make in CASES.items():
+        case: MaskCase = make()
         mask, scores = case.model_mask, []
-        for stroke in strokes:
-            mask = refine(case.image, mask, [stroke])
+        for _ in range(3):
+            marker = next_marker(mask, case.exact_alpha)
+            mask = refine(case.image, mask, [marker]) if marker else mask
             scores.append(iou(mask, case.exact_alpha))
-        print(f"{name:10} {iou(case.model_mask, case.exact_alpha):6.3f}" + "".join(f"{s:10.3f}" for s in scores))
+        draft = iou(case.model_mask, case.exact_alpha)
+        cleanup = Cleanup(grow=float(case.rim_px)) if case.rim_px else CLEANUP
+        cleaned = iou(clean(case.model_mask, cleanup), case.exact_alpha)
+        # A rim missed all round is the cleanup tool's case, not the markers' (a point marker fixes
+        # a neighbourhood, not a whole outline): it counts against the markers' target all the same.
+        if draft < 0.95 and max(scores[:2]) < 0.98:
+            met = False
+        print(f"{name:12} {draft:6.3f}" + "".join(f"{s:10.3f}" for s in scores) + f"{cleaned:9.3f}")
+    print(f"cleanup: {CLEANUP}; light rim: Cleanup(grow=rim width)")
+    return met
+
+
+def hair_band_error() -> None:
+    case = hair_case()
+    band = Stroke("matte", 8, tuple((float(x), 50.0) for x in range(0, case.image.shape[1], 8)))
+    inside = draw([band], case.exact_alpha.shape)
+    matted = matte_band(case.image, case.model_mask, band)
+    before = np.abs(case.model_mask.astype(float) - case.exact_alpha)[inside].sum() / 255
+    after = np.abs(matted.astype(float) - case.exact_alpha)[inside].sum() / 255
+    print(f"hair band: SAD inside the band {before:.1f} before matting, {after:.1f} after "
+          f"({inside.sum()} px in the band)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    strokes_to_iou()
-    speed(args.repeat)
+    iou_met = strokes_to_iou()
+    hair_band_error()
+    refine_p50 = speed(args.repeat)
+    fast = refine_p50["2 MP"] <= 0.5 and refine_p50["12 MP"] <= 1.5
+    print(f"targets: refine p50 <= 0.5 s at 2 MP and <= 1.5 s at 12 MP: {'met' if fast else 'not met'}; "
+          f"hard cases at IoU >= 0.98 within 2 strokes: {'met' if iou_met else 'not met'}")
 
 
 if __name__ == "__main__":

@@ -80,3 +80,22 @@ def hair_case(shape: tuple[int, int] = (120, 160)) -> MaskCase:
     model = np.zeros(shape, np.uint8)
     model[55:, :] = 255
     return MaskCase(image, exact_u8, model)
+
+
+def filled_hole_case(shape: tuple[int, int] = (200, 300)) -> MaskCase:
+    """A red ring (a handle, a bag strap): the model filled the hole in the middle with subject."""
+    outer = disc(shape, (100, 150), 70)
+    hole = disc(shape, (100, 150), 35)
+    exact = np.clip(outer.astype(np.int16) - hole, 0, 255).astype(np.uint8)
+    image = compose(exact, (200, 40, 40), (120, 120, 130))
+    return MaskCase(image, exact, outer)
+
+
+def low_contrast_case(shape: tuple[int, int] = (200, 300)) -> MaskCase:
+    """A beige product on a slightly lighter beige ground; the model's outline bulges into the
+    background on one side and misses a bite of the subject on the other."""
+    exact = disc(shape, (100, 150), 60)
+    image = compose(exact, (196, 180, 150), (214, 200, 172), noise=3.0)
+    model = np.maximum(exact, disc(shape, (100, 215), 22))  # a bulge of background on the right
+    model = np.where(disc(shape, (100, 92), 18) >= 128, 0, model).astype(np.uint8)  # a bite on the left
+    return MaskCase(image, exact, model)
