@@ -126,6 +126,22 @@ def strokes_to_iou() -> bool:
     return met
 
 
+def far_strokes_move_nothing() -> None:
+    """A marker well inside the subject and one far out in the background, on the draft of every case:
+    how many pixels of the mask changed at all (a stroke that agrees with the mask should change none)."""
+    changed = []
+    for make in CASES.values():
+        case: MaskCase = make()
+        inside = ndimage.distance_transform_edt(case.model_mask >= 128)
+        outside = ndimage.distance_transform_edt(case.model_mask < 128)
+        for depth, mode in ((inside, "keep"), (outside, "remove")):
+            y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+            stroke = Stroke(mode, 6, ((float(x), float(y)),))
+            changed.append(int((refine(case.image, case.model_mask, [stroke]) != case.model_mask).sum()))
+    print(f"markers far from any edge (keep deep inside, remove far outside, {len(changed)} markers): "
+          f"{sum(changed)} mask pixels changed in all")
+
+
 def hair_band_error() -> None:
     case = hair_case()
     band = Stroke("matte", 8, tuple((float(x), 50.0) for x in range(0, case.image.shape[1], 8)))
@@ -142,6 +158,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     iou_met = strokes_to_iou()
+    far_strokes_move_nothing()
     hair_band_error()
     refine_p50 = speed(args.repeat)
     fast = refine_p50["2 MP"] <= 0.5 and refine_p50["12 MP"] <= 1.5
