@@ -5,7 +5,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_user
 
 from dashboard import forms, require_admin
-from infrastructure.extensions import db
+from dashboard.flashing import back
 from orders import billing, callbacks, lookups, operators, previews
 from orders import customers as customer_service
 from orders import templates as template_service
@@ -18,12 +18,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 def _admins_only() -> None:
     require_admin()
-
-
-def _back(exc: ServiceError, endpoint: str, **values) -> Response:
-    db.session.rollback()
-    flash(exc.message, "error")
-    return redirect(url_for(endpoint, **values))
 
 
 def _checked(name: str) -> bool:
@@ -46,7 +40,7 @@ def create_customer():
             request.form.get("email", ""), developer=_checked("developer"),
             commission_pct=request.form.get("commission") or None)
     except ServiceError as exc:
-        return _back(exc, "dashboard.admin.customers")
+        return back(exc, "dashboard.admin.customers")
     # Rendered straight away, never flashed: a flash would carry the key in the session cookie.
     return render_template("dashboard/admin/api_key.html", customer=customer, api_key=api_key, created=True)
 
@@ -113,7 +107,7 @@ def create_template() -> Response:
     try:
         created = template_service.create_template(**_template_form())
     except ServiceError as exc:
-        return _back(exc, "dashboard.admin.templates")
+        return back(exc, "dashboard.admin.templates")
     flash(f"Template {created.id} {created.name} created.")
     return redirect(url_for("dashboard.admin.templates"))
 
@@ -131,7 +125,7 @@ def update_template(template_id: int) -> Response:
     try:
         template_service.update_template(template_id, **_template_form())
     except ServiceError as exc:
-        return _back(exc, "dashboard.admin.template", template_id=template_id)
+        return back(exc, "dashboard.admin.template", template_id=template_id)
     flash("Template saved.")
     return redirect(url_for("dashboard.admin.template", template_id=template_id))
 
@@ -168,7 +162,7 @@ def create_operator() -> Response:
         created = operators.create_operator(request.form.get("name", ""), request.form.get("password", ""),
                                             admin=_checked("admin"), senior=_checked("senior"))
     except ServiceError as exc:
-        return _back(exc, "dashboard.admin.operators_page")
+        return back(exc, "dashboard.admin.operators_page")
     flash(f"Created {created.role} {created.name} ({created.level}).")
     return redirect(url_for("dashboard.admin.operators_page"))
 
@@ -178,7 +172,7 @@ def set_operator_active() -> Response:
     try:
         changed = operators.set_active(request.form.get("name", ""), _checked("active"))
     except ServiceError as exc:
-        return _back(exc, "dashboard.admin.operators_page")
+        return back(exc, "dashboard.admin.operators_page")
     flash(f"{changed.name} is now {'enabled' if changed.active else 'disabled'}.")
     return redirect(url_for("dashboard.admin.operators_page"))
 
@@ -188,7 +182,7 @@ def set_operator_level() -> Response:
     try:
         changed = operators.set_level(request.form.get("name", ""), request.form.get("level", ""))
     except ServiceError as exc:
-        return _back(exc, "dashboard.admin.operators_page")
+        return back(exc, "dashboard.admin.operators_page")
     flash(f"{changed.name} is now {changed.level}; it counts from their next claim or approval.")
     return redirect(url_for("dashboard.admin.operators_page"))
 
@@ -199,7 +193,7 @@ def set_operator_password() -> Response:
     try:
         changed = operators.set_password(name, request.form.get("password", ""))
     except ServiceError as exc:
-        return _back(exc, "dashboard.admin.operators_page")
+        return back(exc, "dashboard.admin.operators_page")
     if changed.id == current_user.id:
         login_user(changed)  # a new password ends the other sessions, not this one
     flash(f"Password of {name} changed; its other sessions are signed out.")
@@ -235,6 +229,6 @@ def resend_callback(ticket: str) -> Response:
     try:
         callbacks.resend(ticket)
     except ServiceError as exc:
-        return _back(exc, "dashboard.admin.order", ticket=ticket)
+        return back(exc, "dashboard.admin.order", ticket=ticket)
     flash("Callback queued.")
     return redirect(url_for("dashboard.admin.order", ticket=ticket))

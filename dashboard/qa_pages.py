@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from dashboard import bp, forms
+from dashboard.flashing import back
 from infrastructure.extensions import db
 from orders import lookups, masks, previews, qa
 from orders.errors import ServiceError
@@ -46,9 +47,7 @@ def qa_claim(ticket: str) -> Response:
     try:
         order = qa.claim(current_user, ticket)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("dashboard.qa_list"))
+        return back(exc, "dashboard.qa_list")
     return redirect(url_for("dashboard.qa_page", ticket=order.ticket))
 
 
@@ -82,9 +81,7 @@ def qa_pass(ticket: str) -> Response:
     try:
         order = qa.pass_check(current_user, ticket)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("dashboard.qa_list"))
+        return back(exc, "dashboard.qa_list")
     flash(f"Passed {order.ticket[:8]}: it is rendering and will be delivered.")
     return redirect(url_for("dashboard.qa_list"))
 

@@ -5,6 +5,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from dashboard import bp, forms
+from dashboard.flashing import back
 from infrastructure.extensions import db
 from orders import lookups, masks, previews, qa, redo, review
 from orders.codes import RejectReason, Status
@@ -61,9 +62,7 @@ def claim(ticket: str) -> Response:
     try:
         order = review.claim(current_user, ticket)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("dashboard.queue"))
+        return back(exc, "dashboard.queue")
     return redirect(url_for("dashboard.review_page", ticket=order.ticket))
 
 

@@ -402,6 +402,18 @@ def reviewable(app, client, customer, template_id, image_server, run_jobs):
 
 
 @pytest.fixture
+def held(client, reviewable, make_operator):
+    """Two orders awaiting review; olga signed in and holding the first claim-next gave her: (held, other)."""
+    from tests.support.dashboard import post_json, sign_in
+
+    tickets = reviewable(2)
+    make_operator()
+    sign_in(client, "olga")
+    ticket = post_json(client, "/dashboard/api/claim-next").json["ticket"]
+    return ticket, next(t for t in tickets if t != ticket)
+
+
+@pytest.fixture
 def deliver(app, reviewable, make_operator, run_jobs):
     """Place orders and take them all the way to 80 Delivered, an operator approving each; returns the tickets."""
     make_operator("delia")

@@ -7,17 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support.dashboard import post_json, sign_in
-
-
-@pytest.fixture
-def held(client, reviewable, make_operator):
-    """Two orders awaiting review; olga signed in and holding the first claim-next gave her."""
-    tickets = reviewable(2)
-    make_operator()
-    sign_in(client, "olga")
-    ticket = post_json(client, "/dashboard/api/claim-next").json["ticket"]
-    return ticket, next(t for t in tickets if t != ticket)
+from tests.support.dashboard import post_json
 
 
 @pytest.fixture
