@@ -235,7 +235,7 @@ def test_flask_worker_serves_its_jobs_metrics_on_metrics_port(app, client, custo
     def fetched() -> bool:
         try:
             text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused while it starts, or a read timeout while it boots
             return False
         return value(_samples(text), "clip_job_duration_seconds_count", kind="fetch_order_image") == 1
 

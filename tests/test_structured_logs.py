@@ -74,7 +74,7 @@ def test_gunicorn_writes_json_access_lines_without_the_api_key(tmp_path):
         def up() -> bool:
             try:
                 return requests.get(f"{base}/healthz", timeout=2).ok
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused while it starts, or a read timeout while the worker boots
                 return False
 
         assert wait_until(up, 60)
