@@ -227,9 +227,11 @@ def test_a_worker_s_own_port_needs_the_token_too():
 
 
 def test_flask_worker_serves_its_jobs_metrics_on_metrics_port(app, client, customer, template_id, image_server,
-                                                              start_worker):
+                                                              start_worker, own_redis):
+    # A Redis of its own: no other test's worker can take the job, and this worker no other test's.
+    app.config["REDIS_URL"] = own_redis.url
     port = free_port()
-    start_worker(app.config["REDIS_URL"], METRICS_PORT=str(port), METRICS_ADDRESS="127.0.0.1")
+    start_worker(own_redis.url, METRICS_PORT=str(port), METRICS_ADDRESS="127.0.0.1")
     _place(client, customer, template_id, image_server.serve_bytes("/w.png", encode("PNG", (64, 48)), "image/png"))
 
     def fetched() -> bool:
@@ -237,6 +239,7 @@ def test_flask_worker_serves_its_jobs_metrics_on_metrics_port(app, client, custo
             text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
         except requests.RequestException:  # refused while it starts, or a read timeout while it boots
             return False
-        return value(_samples(text), "clip_job_duration_seconds_count", kind="fetch_order_image") == 1
+        # At least once: on a loaded machine a locked SQLite file can make the job run again.
+        return value(_samples(text), "clip_job_duration_seconds_count", kind="fetch_order_image") >= 1
 
     assert wait_until(fetched, 120)  # a worker starting on a loaded machine
