@@ -402,6 +402,17 @@ def reviewable(app, client, customer, template_id, image_server, run_jobs):
 
 
 @pytest.fixture
+def people(app, make_operator):
+    """olga (operator) approves; sam (senior) checks."""
+    from orders import operators
+
+    make_operator("olga")
+    make_operator("sam")
+    with app.app_context():
+        operators.set_level("sam", "senior")
+
+
+@pytest.fixture
 def held(client, reviewable, make_operator):
     """Two orders awaiting review; olga signed in and holding the first claim-next gave her: (held, other)."""
     from tests.support.dashboard import post_json, sign_in

@@ -10,17 +10,6 @@ from tests.support.dashboard import post_form, sign_in
 
 
 @pytest.fixture
-def people(app, make_operator):
-    """olga (operator) approves; sam (senior) checks."""
-    from orders import operators
-
-    make_operator("olga")
-    make_operator("sam")
-    with app.app_context():
-        operators.set_level("sam", "senior")
-
-
-@pytest.fixture
 def sampled(app, people, reviewable):
     """An order olga approved, sampled into 55 In QA; returns its ticket."""
     from orders import operators, review

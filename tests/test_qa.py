@@ -19,16 +19,6 @@ def as_op(app):
     return call
 
 
-@pytest.fixture
-def people(app, make_operator):
-    from orders import operators
-
-    make_operator("olga")
-    make_operator("sam")
-    with app.app_context():
-        operators.set_level("sam", "senior")
-
-
 def _status(app, ticket):
     from orders.lookups import order_by_ticket
 
