@@ -12,6 +12,10 @@ and the CPU's architecture and instruction-set flags (ORT_ENABLE_ALL bakes in a 
 the vector width of the CPU it ran on). A changed model, runtime or machine never opens a
 stale file; it builds its own beside it. Only CPU-only sessions are cached: a graph
 optimised for CUDA holds Memcpy nodes that onnxruntime cannot load again.
+
+Old files go by themselves: every session opened from a file marks it used (its sidecar's
+time), and each build removes the files nobody opened for UNUSED_DAYS. Not simply every other
+key: a MODEL_DIR shared by machines of different CPUs holds one live file per CPU.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import logging
 import os
 import platform
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 DIRNAME = "optimized"
 CPU = "CPUExecutionProvider"
 LEVEL = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+UNUSED_DAYS = 30
 
 # How a session was opened: from the cache, by building the cache (first use, or after a
 # damaged file), or without the cache (GPU providers, an unwritable MODEL_DIR).
@@ -93,7 +99,9 @@ def open_session(
         outcome = REBUILT
         if _intact(target):
             try:
-                return _create(target, options(ort.GraphOptimizationLevel.ORT_DISABLE_ALL), providers), HIT
+                session = _create(target, options(ort.GraphOptimizationLevel.ORT_DISABLE_ALL), providers)
+                _mark_used(target)
+                return session, HIT
             except Exception as exc:  # noqa: BLE001 - onnxruntime's errors are untyped; the source still works
                 log.warning("optimized model %s cannot be loaded (%s): rebuilding it", target, _first_line(exc))
         else:
@@ -129,9 +137,44 @@ def _build(source: Path, target: Path, options: OptionsFor, providers: list[str]
         except OSError as exc:
             log.warning("cannot store the optimized model %s (%s)", target, exc)
             return session, OFF
+        prune_unused(target.parent)
         return session, outcome
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def prune_unused(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
+    """Remove cache files (and their sidecars) no session opened for ``days``; return them.
+
+    Also removes the temporary files of builds that died (a crash between mkstemp and rename).
+    A file in use by a running worker is safe to unlink: the session holds the graph in memory.
+    """
+    cutoff = time.time() - days * 86400
+    removed = []
+    for path in sorted(Path(folder).glob("*.onnx")) + sorted(Path(folder).glob(".*.tmp")):
+        try:
+            used = _sidecar(path).stat().st_mtime if path.suffix == ".onnx" else path.stat().st_mtime
+        except FileNotFoundError:  # no sidecar: the file's own time
+            used = path.stat().st_mtime
+        if used >= cutoff:
+            continue
+        for doomed in (path, _sidecar(path)):
+            try:
+                doomed.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("cannot remove the unused optimized model %s (%s)", doomed, exc)
+        removed.append(path)
+    if removed:
+        log.info("removed %d optimized model(s) unused for %g days", len(removed), days)
+    return removed
+
+
+def _mark_used(path: Path) -> None:
+    """The sidecar's time is the file's last use; it only ever moves forward, so _intact holds."""
+    try:
+        os.utime(_sidecar(path))
+    except OSError:  # a read-only MODEL_DIR: the file may be pruned by a writer after UNUSED_DAYS
+        pass
 
 
 def _create(path: Path, opts: ort.SessionOptions, providers: list[str]) -> ort.InferenceSession:

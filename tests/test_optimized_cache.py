@@ -5,6 +5,8 @@ the test's own, through load_session as a worker opens its model.
 """
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +134,49 @@ def test_no_temporary_files_are_left_beside_the_cache(tiny_model_dir, tmp_path):
     pin(tiny_model_dir, "box", tmp_path)
     load_session("my-model", tmp_path, threads=1)
     assert [p.name for p in (tmp_path / "optimized").iterdir() if p.name.startswith(".")] == []
+
+
+def age(path: Path, days: float) -> None:
+    """Make a cache file look last used ``days`` ago (its sidecar's time is its last use)."""
+    stamp = time.time() - days * 86400
+    for each in (path, path.with_name(path.name + ".sha256")):
+        os.utime(each, (stamp, stamp))
+
+
+def test_a_cache_file_unused_for_thirty_days_is_removed_by_the_next_build(tiny_model_dir, tmp_path):
+    old_model = pin(tiny_model_dir, "box", tmp_path)
+    load_session("my-model", tmp_path, threads=1)
+    old_cache = expected_cache(tmp_path, old_model)
+    age(old_cache, optimized_cache.UNUSED_DAYS + 1)
+
+    new_model = pin(tiny_model_dir, "bright", tmp_path)
+    assert load_session("my-model", tmp_path, threads=1).optimized == BUILT
+    left = sorted(p.name for p in (tmp_path / "optimized").iterdir())
+    new_cache = expected_cache(tmp_path, new_model)
+    assert left == [new_cache.name, new_cache.name + ".sha256"]
+
+
+def test_a_cache_file_still_in_use_is_kept_however_old_it_is(tiny_model_dir, tmp_path):
+    # Another machine of another CPU shares MODEL_DIR: its file is old but opened every day.
+    box = pin(tiny_model_dir, "box", tmp_path, name="box-model")
+    load_session("box-model", tmp_path, threads=1)
+    box_cache = expected_cache(tmp_path, box)
+    age(box_cache, optimized_cache.UNUSED_DAYS + 5)
+    assert load_session("box-model", tmp_path, threads=1).optimized == HIT  # used today
+
+    pin(tiny_model_dir, "bright", tmp_path)
+    assert load_session("my-model", tmp_path, threads=1).optimized == BUILT
+    assert box_cache.is_file()
+    assert load_session("box-model", tmp_path, threads=1).optimized == HIT
+
+
+def test_a_dead_build_s_temporary_file_is_removed_after_the_grace_period(tiny_model_dir, tmp_path):
+    pin(tiny_model_dir, "box", tmp_path)
+    folder = tmp_path / "optimized"
+    folder.mkdir()
+    leftover = folder / ".my-model-abc.onnx.x1y2.tmp"
+    leftover.write_bytes(b"half a graph")
+    age_stamp = time.time() - (optimized_cache.UNUSED_DAYS + 1) * 86400
+    os.utime(leftover, (age_stamp, age_stamp))
+    load_session("my-model", tmp_path, threads=1)
+    assert not leftover.exists()
