@@ -1,92 +1,203 @@
-"""Keep/remove markers: re-solve the mask near the operator's strokes with GrabCut.
+"""Keep/remove markers: re-solve the mask near the operator's strokes with a graph cut.
 
-GrabCut starts from the current mask (probably subject where it is >= 50%, probably background
-elsewhere), with the strokes as certain subject (keep) or certain background (remove). Only pixels
-within REACH of a stroke may change, and of the changes only those connected to a stroke are taken:
-a stroke fixes the mistake it touches and never moves an edge elsewhere in the image. Big regions
-are solved at a reduced size and the changed pixels scaled back up.
+Where the mask may change: within REACH of a stroke, and along the draft's outline (within BAND px
+of its 50% level) as far as that band runs on from the stroke, so a point marker on a rim the model
+missed all round fixes the whole rim. Every other pixel keeps the draft's word. The free pixels get
+a graph cut (PyMaxflow): each pixel's cost is the colour evidence (colour histograms of the fixed
+subject and background around it, each half made of the strokes' own colours, since a stroke says
+"this colour is subject" or "is background") plus the draft's probability, and neighbours of
+similar colour pay to be cut apart. Of the pixels that flip, only those connected to a stroke are
+taken: a stroke fixes the mistake it touches and never moves an edge elsewhere.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import cv2
+import maxflow
 import numpy as np
 from scipy import ndimage
 
-from masktools.strokes import Stroke, bounds, draw
+from masktools.strokes import Stroke, draw
 
 # How far (px, at full size) from a stroke the mask may change, at least, and as a multiple of the
 # brush radius: a stroke dabbed in a missed part should bring the whole part, not just the dab.
 MIN_REACH_PX = 48
 REACH_PER_RADIUS = 4
-# Largest area GrabCut solves at full size; bigger regions are scaled down to it.
-MAX_SOLVE_PIXELS = 1_000_000
-# Fewest sure pixels of each side to learn a colour model from (GrabCut's models have 5 components).
-MIN_SAMPLES = 50
+# How far from the draft's outline (px, at least, or the brush radius) a mistake along it may be
+# fixed by a stroke anywhere on it: a thin rim or a seam the model cut short.
+MIN_BAND_PX = 8
+# Most free pixels solved at full size; more (a huge stroke) are solved scaled down.
+MAX_FREE_PIXELS = 2_000_000
+
+# A window of the image (scaled when needed) with the draft and the strokes drawn into it.
+Solver = Callable[["Window"], np.ndarray]
 
 
-def refine(image: np.ndarray, mask: np.ndarray, strokes: list[Stroke]) -> np.ndarray:
+@dataclass(frozen=True)
+class Window:
+    image: np.ndarray  # h x w x 3 uint8
+    prob: np.ndarray  # h x w float32, the draft's subject probability 0..1
+    keep: np.ndarray  # h x w bool, keep strokes
+    remove: np.ndarray  # h x w bool, remove strokes
+    free: np.ndarray  # h x w bool, the pixels the solver may decide; the rest keep the draft
+
+
+def refine(image: np.ndarray, mask: np.ndarray, strokes: list[Stroke], solve: Solver | None = None) -> np.ndarray:
+    """The mask re-solved from the strokes; `solve` defaults to the graph cut (others are for the bench)."""
     if not strokes:
         return mask
     height, width = mask.shape
-    reach = max(MIN_REACH_PX, REACH_PER_RADIUS * max(s.radius for s in strokes))
-    x0, y0, x1, y1 = bounds(strokes, reach, (width, height))
-    if x1 <= x0 or y1 <= y0:
+    keep_full = draw(strokes, (height, width), "keep")
+    remove_full = draw(strokes, (height, width), "remove")
+    touched = keep_full | remove_full
+    if not touched.any():  # strokes wholly off the image
         return mask
-    scale = min(1.0, float(np.sqrt(MAX_SOLVE_PIXELS / ((x1 - x0) * (y1 - y0)))))
+    free_full = _free(mask >= 128, touched, strokes)
+    ys, xs = np.nonzero(free_full)
+    margin = 2 * MIN_BAND_PX  # fixed pixels around the free ones: the colour samples
+    y0, y1 = max(0, ys.min() - margin), min(height, ys.max() + margin + 1)
+    x0, x1 = max(0, xs.min() - margin), min(width, xs.max() + margin + 1)
+    scale = min(1.0, float(np.sqrt(MAX_FREE_PIXELS / len(ys))))
     small = (max(1, round((y1 - y0) * scale)), max(1, round((x1 - x0) * scale)))
-    crop_image = _resize(image[y0:y1, x0:x1], small, cv2.INTER_AREA)
-    inside = _resize(mask[y0:y1, x0:x1], small, cv2.INTER_LINEAR) >= 128
-    keep = draw(strokes, small, "keep", (x0, y0), scale)
-    remove = draw(strokes, small, "remove", (x0, y0), scale)
-    touched = keep | remove
-    near = ndimage.distance_transform_edt(~touched) <= reach * scale
-
-    solved = _grabcut(crop_image, inside, keep, remove, near)
+    window = Window(
+        image=_resize(image[y0:y1, x0:x1], small, cv2.INTER_AREA),
+        prob=_resize(mask[y0:y1, x0:x1], small, cv2.INTER_LINEAR).astype(np.float32) / 255,
+        keep=_resize_bool(keep_full[y0:y1, x0:x1], small),
+        remove=_resize_bool(remove_full[y0:y1, x0:x1], small),
+        free=_resize_bool(free_full[y0:y1, x0:x1], small),
+    )
+    inside = window.prob >= 0.5
+    solved = np.where(window.free, (solve or graph_cut)(window), inside)
+    solved = (solved | window.keep) & ~window.remove
     # Take only the flips that touch a stroke: the error the operator pointed at.
     flips, _count = ndimage.label(solved != inside)
-    wanted = np.unique(flips[touched & (flips > 0)])
+    wanted = np.unique(flips[(window.keep | window.remove) & (flips > 0)])
     changed = np.isin(flips, wanted) & (flips > 0)
-    if not changed.any():
-        return mask
-
     out = mask.copy()
-    full = (y1 - y0, x1 - x0)
-    changed_full = _resize(changed.astype(np.uint8) * 255, full, cv2.INTER_LINEAR) >= 128
-    solved_full = _resize(solved.astype(np.uint8) * 255, full, cv2.INTER_LINEAR) >= 128
-    region = out[y0:y1, x0:x1]
-    region[changed_full] = np.where(solved_full[changed_full], 255, 0)
+    if changed.any():
+        full = (y1 - y0, x1 - x0)
+        changed_full = _resize_bool(changed, full)
+        solved_full = _resize_bool(solved, full)
+        region = out[y0:y1, x0:x1]
+        region[changed_full] = np.where(solved_full[changed_full], 255, 0)
     # The strokes themselves are the operator's word, whatever the solver made of them.
-    region[draw(strokes, full, "keep", (x0, y0))] = 255
-    region[draw(strokes, full, "remove", (x0, y0))] = 0
+    out[keep_full] = 255
+    out[remove_full] = 0
     return out
 
 
-def _grabcut(image: np.ndarray, inside: np.ndarray, keep: np.ndarray, remove: np.ndarray,
-             near: np.ndarray) -> np.ndarray:
-    labels = np.where(inside, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-    # Away from the strokes the current mask stands: it also gives the colour models their samples.
-    labels[~near & inside] = cv2.GC_FGD
-    labels[~near & ~inside] = cv2.GC_BGD
-    labels[keep] = cv2.GC_FGD
-    labels[remove] = cv2.GC_BGD
-    foreground = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
-    if foreground.all() or not foreground.any():
-        # GrabCut needs samples of both; with one side alone only the strokes can decide.
-        return (foreground | keep) & ~remove
-    # The colour models learn from the certain pixels only: learnt from the current mask's guesses
-    # near the strokes as well, the subject's model would know the very colours a remove stroke marks.
-    certain = np.isin(labels, (cv2.GC_FGD, cv2.GC_BGD))
-    if min((labels == cv2.GC_FGD).sum(), (labels == cv2.GC_BGD).sum()) < MIN_SAMPLES:
-        certain = np.ones_like(certain)  # too few sure pixels of one side: learn from the guesses too
-    samples = np.ascontiguousarray(image[certain].reshape(-1, 1, 3))
-    sample_labels = np.ascontiguousarray(labels[certain].reshape(-1, 1))
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.grabCut(samples, sample_labels, None, bgd, fgd, 0, cv2.GC_INIT_WITH_MASK)
-    cv2.grabCut(np.ascontiguousarray(image), labels, None, bgd, fgd, 1, cv2.GC_EVAL_FREEZE_MODEL)
-    return np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD))
+def _free(inside: np.ndarray, touched: np.ndarray, strokes: list[Stroke]) -> np.ndarray:
+    """Near the strokes, plus the band along the draft's outline where it runs on from there."""
+    radius = max(s.radius for s in strokes)
+    reach = max(MIN_REACH_PX, REACH_PER_RADIUS * radius)
+    band = max(MIN_BAND_PX, radius)
+    near = cv2.distanceTransform((~touched).astype(np.uint8), cv2.DIST_L2, 5) <= reach
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+    mask8 = inside.astype(np.uint8)
+    outline = cv2.dilate(mask8, kernel) > cv2.erode(mask8, kernel)
+    free = near | outline
+    _count, parts = cv2.connectedComponents(free.astype(np.uint8), connectivity=8)
+    return np.isin(parts, np.unique(parts[touched])) & free
+
+
+# --- the graph cut ---------------------------------------------------------------------------
+# Colour histograms: bins per channel, and their blur (in bins) so nearby colours count as alike.
+BINS = 32
+BIN_BLUR = 1.0
+# The colour evidence per pixel, clipped (log odds), and the weight of the draft's own log odds.
+COLOUR_CLIP = 6.0
+DRAFT_WEIGHT = 0.5
+# The draft's probability is trusted at most this far towards 0 or 1.
+DRAFT_CLIP = 0.05
+# What cutting between two neighbours of the same colour costs (log odds units).
+SMOOTHNESS = 10.0
+# The strokes' share of each colour model, when there are strokes of that kind.
+STROKE_SHARE = 0.5
+CERTAIN = 1e9
+
+
+def graph_cut(window: Window) -> np.ndarray:
+    free = window.free
+    inside = window.prob >= 0.5
+    codes = _colour_codes(window.image)
+    subject = _histogram(codes, ~free & inside, stroke_core(window.keep))
+    background = _histogram(codes, ~free & ~inside, stroke_core(window.remove))
+    colour = np.clip(np.log(subject[codes] + 1e-6) - np.log(background[codes] + 1e-6), -COLOUR_CLIP, COLOUR_CLIP)
+    prob = np.clip(window.prob, DRAFT_CLIP, 1 - DRAFT_CLIP)
+    favour = colour + DRAFT_WEIGHT * np.log(prob / (1 - prob))  # > 0: subject
+    cost_subject = np.maximum(-favour, 0)  # what labelling the pixel subject costs
+    cost_background = np.maximum(favour, 0)
+    cost_subject[window.remove] = CERTAIN
+    cost_background[window.keep] = CERTAIN
+
+    ids = np.full(free.shape, -1, np.int64)
+    ids[free] = np.arange(int(free.sum()))
+    graph = maxflow.Graph[float]()
+    graph.add_nodes(int(free.sum()))
+    pixels = window.image.astype(np.float32)
+    pairs = [(np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1, :], np.s_[1:, :])]
+    squared = [((pixels[a] - pixels[b]) ** 2).sum(-1) for a, b in pairs]
+    either = [free[a] | free[b] for a, b in pairs]
+    mean = np.mean(np.concatenate([s[e] for s, e in zip(squared, either, strict=True)]))
+    beta = 1.0 / (2 * max(float(mean), 1e-6))
+    for (a, b), sq, _e in zip(pairs, squared, either, strict=True):
+        weight = SMOOTHNESS * np.exp(-beta * sq)
+        ia, ib = ids[a], ids[b]
+        both = (ia >= 0) & (ib >= 0)
+        graph.add_edges(ia[both], ib[both], weight[both], weight[both])
+        # A free pixel beside a fixed one pays for disagreeing with it.
+        for here, there, fixed_inside in ((ia, ib, inside[b]), (ib, ia, inside[a])):
+            edge = (here >= 0) & (there < 0)
+            np.add.at(cost_background.reshape(-1), _flat(free, here, edge), weight[edge] * fixed_inside[edge])
+            np.add.at(cost_subject.reshape(-1), _flat(free, here, edge), weight[edge] * ~fixed_inside[edge])
+    graph.add_grid_tedges(np.arange(int(free.sum())), cost_background[free], cost_subject[free])
+    graph.maxflow()
+    out = inside.copy()
+    out[free] = ~graph.get_grid_segments(np.arange(int(free.sum())))
+    return out
+
+
+def stroke_core(stroke: np.ndarray) -> np.ndarray:
+    """The middle of the strokes, where the operator aimed: a small brush on an edge also covers the
+    other side's colour, which must not teach the model that that colour is what the stroke says."""
+    depth = cv2.distanceTransform(np.pad(stroke, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    if not stroke.any():
+        return stroke
+    return depth >= max(1.0, float(depth.max()) / 2)
+
+
+def _flat(free: np.ndarray, node_ids: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Flat pixel indices (in the window) of the given node ids."""
+    return np.flatnonzero(free)[node_ids[which]]
+
+
+def _colour_codes(image: np.ndarray) -> np.ndarray:
+    q = (image // (256 // BINS)).astype(np.int32)
+    return (q[..., 0] * BINS + q[..., 1]) * BINS + q[..., 2]
+
+
+def _histogram(codes: np.ndarray, fixed: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """P(colour) of one side, the fixed pixels and the strokes each weighing STROKE_SHARE or all."""
+    def density(where: np.ndarray) -> np.ndarray:
+        counts = np.bincount(codes[where], minlength=BINS ** 3).astype(np.float32)
+        counts = ndimage.gaussian_filter(counts.reshape(BINS, BINS, BINS), BIN_BLUR).ravel()
+        return counts / max(float(counts.sum()), 1e-9)
+    if not strokes.any():
+        return density(fixed)
+    if not fixed.any():
+        return density(strokes)
+    return (1 - STROKE_SHARE) * density(fixed) + STROKE_SHARE * density(strokes)
 
 
 def _resize(array: np.ndarray, shape: tuple[int, int], interpolation: int) -> np.ndarray:
     if array.shape[:2] == shape:
         return array
     return cv2.resize(array, (shape[1], shape[0]), interpolation=interpolation)
+
+
+def _resize_bool(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    if array.shape == shape:
+        return array
+    return _resize(array.astype(np.uint8) * 255, shape, cv2.INTER_LINEAR) >= 128
