@@ -11,7 +11,7 @@ from dashboard.formatting import iso_utc
 from infrastructure.extensions import csrf
 from masktools.cleanup import Cleanup
 from masktools.strokes import Stroke
-from orders import lookups, mask_tools, review
+from orders import lookups, mask_tools, qa, review
 from orders.models import Order
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -53,6 +53,17 @@ def renew(ticket: str) -> Response:
 @bp.post("/orders/<ticket>/release")
 def release(ticket: str) -> Response:
     review.release(current_user, ticket)
+    return jsonify(released=ticket)
+
+
+@bp.post("/qa/<ticket>/renew")
+def qa_renew(ticket: str) -> Response:
+    return jsonify(lease_expires_at=iso_utc(qa.renew(current_user, ticket)))
+
+
+@bp.post("/qa/<ticket>/release")
+def qa_release(ticket: str) -> Response:
+    qa.release(current_user, ticket)
     return jsonify(released=ticket)
 
 

@@ -9,7 +9,7 @@ from a review, and keeping the two apart keeps claim-next's order simple.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_render, enqueue_soon
-from orders import lifecycle, previews
+from orders import leases, lifecycle, previews
 from orders.codes import ErrorCode, QaOutcome, QaReason, Status
 from orders.errors import ServiceError
 from orders.lookups import order_by_ticket
@@ -134,7 +134,7 @@ def _take(senior: Operator, order_id: int) -> bool:
         update(Order)
         .where(Order.id == order_id, Order.status == int(Status.IN_QA),
                or_(Order.claimed_by_id.is_(None), Order.claimed_by_id == senior.id, Order.lease_expires_at < now))
-        .values(claimed_by_id=senior.id, lease_expires_at=now + _lease())
+        .values(claimed_by_id=senior.id, lease_expires_at=leases.expiry())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -148,6 +148,19 @@ def held(senior: Operator, ticket: str) -> tuple[Order, QaCheck]:
             or order.lease_expires_at is None or order.lease_expires_at < utcnow()):
         raise ServiceError(ErrorCode.INVALID_PARAMETER, f"order {ticket} is not held by you for QA; claim it first")
     return order, _open_check(order.id)
+
+
+def renew(senior: Operator, ticket: str) -> datetime:
+    """A fresh lease on a QA order this senior holds: the check page renews it while open."""
+    order, _check = held(senior, ticket)
+    return leases.renew(order)
+
+
+def release(senior: Operator, ticket: str) -> None:
+    """Give a QA order back undecided: it stays In QA, for any senior (this one included) to claim."""
+    order, _check = held(senior, ticket)
+    order.claimed_by_id, order.lease_expires_at = None, None
+    db.session.commit()
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -181,7 +194,7 @@ def send_back(senior: Operator, ticket: str, note: str, x: int | None, y: int | 
     operator_id = check.operator_id
     moved = lifecycle.move(order.id, Status.IN_REVIEW, actor=_actor(senior), expect=[Status.IN_QA],
                            note=f"sent back by QA to {check.operator.name} at ({x}, {y}): {note}",
-                           claimed_by_id=operator_id, lease_expires_at=utcnow() + _lease(),
+                           claimed_by_id=operator_id, lease_expires_at=leases.expiry(),
                            returned_to_id=operator_id)
     if not moved:
         db.session.rollback()
@@ -218,10 +231,6 @@ def _open_check(order_id: int) -> QaCheck:
 def _require_senior(operator: Operator) -> None:
     if not operator.is_senior:
         raise ServiceError(ErrorCode.INVALID_PARAMETER, "QA checks are for senior operators")
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config["REVIEW_LEASE_SECONDS"])
 
 
 def _actor(operator: Operator) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, or_, select
 from infrastructure import metrics, storage
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_region, enqueue_render, enqueue_soon, regions_pending
-from orders import callbacks, lifecycle, masks, qa
+from orders import callbacks, leases, lifecycle, masks, qa
 from orders.codes import ErrorCode, RejectReason, Status
 from orders.errors import ServiceError
 from orders.lookups import order_by_ticket
@@ -101,10 +101,6 @@ def high_confidence(min_confidence: float, limit: int = 60) -> list[Order]:
 # --- claims and leases -----------------------------------------------------------------
 
 
-def lease_length() -> timedelta:
-    return timedelta(seconds=current_app.config["REVIEW_LEASE_SECONDS"])
-
-
 def claim_next(operator: Operator, filters: QueueFilter = QueueFilter()) -> Order | None:
     """Take the next order for this operator, atomically: two operators never get the same one.
 
@@ -150,7 +146,7 @@ def _take(operator: Operator, order_id: int) -> bool:
         actor=_actor(operator),
         expect=QUEUED,
         claimed_by_id=operator.id,
-        lease_expires_at=utcnow() + lease_length(),
+        lease_expires_at=leases.expiry(),
     )
     if moved:
         db.session.add(ReviewSession(order_id=order_id, operator_id=operator.id))
@@ -168,10 +164,7 @@ def skip(operator: Operator, skipped: str | None, filters: QueueFilter = QueueFi
 
 
 def renew_lease(operator: Operator, ticket: str) -> datetime:
-    order = held_order(operator, ticket)
-    order.lease_expires_at = utcnow() + lease_length()
-    db.session.commit()
-    return order.lease_expires_at
+    return leases.renew(held_order(operator, ticket))
 
 
 def release(operator: Operator, ticket: str) -> None:

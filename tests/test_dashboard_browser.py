@@ -445,3 +445,72 @@ def test_a_senior_pins_a_note_and_sends_back_and_the_operator_sees_it(app, page,
     page.wait_for_selector('#review[data-ready="1"]')
     assert "the left edge cuts into the shirt" in page.inner_text("#qa-note")
     assert "(30, 12)" in page.inner_text("#qa-return")
+
+
+# --- the QA check page's hold ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def checking(app, page, people, reviewable):
+    """olga's approval sampled into QA and sam signed in on its check page; returns its ticket."""
+    from orders import operators, review
+
+    app.config["QA_SAMPLE_PERCENT"] = 100
+    ticket = reviewable(1)[0]
+    with app.app_context():
+        review.claim_and_approve(operators.operator_by_name("olga"), ticket)
+
+    def open_check() -> str:
+        sign_in(page, "sam")
+        page.goto("/dashboard/qa")
+        page.keyboard.press("c")
+        page.wait_for_url(f"**/dashboard/qa/{ticket}")
+        return ticket
+
+    return open_check
+
+
+def test_q_on_the_check_page_gives_the_check_back_undecided(app, page, checking):
+    ticket = checking()
+
+    page.keyboard.press("q")
+    page.wait_for_url("**/dashboard/qa")
+
+    order = order_row(app, ticket)
+    assert (order.status, order.claimed_by_id, order.lease_expires_at) == (55, None, None)
+
+
+def test_the_check_page_renews_the_hold_while_it_is_open(app, page, checking):
+    from datetime import timedelta
+
+    from infrastructure.extensions import db
+    from orders.lookups import order_by_ticket
+    from orders.models import utcnow
+
+    page.clock.install()
+    ticket = checking()
+    with app.app_context():  # a hold about to lapse: only a renewal keeps it
+        order_by_ticket(ticket).lease_expires_at = shortened = utcnow() + timedelta(seconds=5)
+        db.session.commit()
+
+    with page.expect_response(f"**/api/qa/{ticket}/renew") as renewal:
+        page.clock.run_for(61_000)
+    assert renewal.value.ok
+    assert order_row(app, ticket).lease_expires_at > shortened + timedelta(minutes=1)
+
+
+def test_a_check_whose_hold_was_lost_says_so_and_cannot_be_passed(app, page, checking):
+    from infrastructure.extensions import db
+    from orders.lookups import order_by_ticket
+
+    page.clock.install()
+    ticket = checking()
+    page.expected_errors.append("status of 400")
+    with app.app_context():  # the lease lapsed and the hold was given up meanwhile
+        order = order_by_ticket(ticket)
+        order.claimed_by_id = order.lease_expires_at = None
+        db.session.commit()
+
+    page.clock.run_for(61_000)
+    page.wait_for_selector("#qa-status:text('You no longer hold this check')")
+    assert page.is_disabled("#pass") and page.is_disabled("#send-back")

@@ -152,3 +152,35 @@ def test_a_check_page_not_held_says_so_and_points_to_the_list(client, sampled):
 
     response = client.get(f"/dashboard/qa/{ticket}")
     assert response.status_code == 409 and "claim it first" in response.get_data(as_text=True)
+
+
+def test_the_check_page_s_renewal_answers_the_new_end_of_the_hold(app, client, sampled):
+    from tests.support.dashboard import post_json
+
+    ticket = sampled()
+    _checking(client, ticket)
+
+    response = post_json(client, f"/dashboard/api/qa/{ticket}/renew")
+    assert response.status_code == 200 and response.json["lease_expires_at"].endswith("Z")
+    assert _order(app, ticket) == (55, "sam")
+
+
+def test_giving_a_check_back_frees_it_for_the_qa_list(app, client, sampled):
+    from tests.support.dashboard import post_json
+
+    ticket = sampled()
+    _checking(client, ticket)
+
+    assert post_json(client, f"/dashboard/api/qa/{ticket}/release").json == {"released": ticket}
+    assert _order(app, ticket) == (55, None)
+    assert client.get(f"/dashboard/qa/{ticket}").status_code == 409  # no longer held: open it from the list
+
+
+def test_renewing_a_check_one_does_not_hold_is_refused(client, sampled):
+    from tests.support.dashboard import post_json
+
+    ticket = sampled()
+    sign_in(client, "sam")
+
+    response = post_json(client, f"/dashboard/api/qa/{ticket}/renew")
+    assert response.status_code == 400 and "not held by you" in response.json["message"]

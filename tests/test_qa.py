@@ -181,3 +181,81 @@ def test_the_operator_s_review_page_shows_the_pinned_note(app, client, people, r
     sign_in(client, "olga")
     page = client.get(f"/dashboard/review/{ticket}").get_data(as_text=True)
     assert "the left edge cuts in" in page and 'cx="10" cy="20"' in page
+
+
+def _lease_of(app, ticket):
+    from orders.lookups import order_by_ticket
+
+    with app.app_context():
+        order = order_by_ticket(ticket)
+        return order.claimed_by.name if order.claimed_by else None, order.lease_expires_at
+
+
+def _shorten_lease(app, ticket, seconds):
+    from datetime import timedelta
+
+    from infrastructure.extensions import db
+    from orders.lookups import order_by_ticket
+    from orders.models import utcnow
+
+    with app.app_context():
+        order_by_ticket(ticket).lease_expires_at = utcnow() + timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def test_renewing_a_qa_hold_gives_the_senior_a_full_lease_again(app, people, reviewable, as_op):
+    from datetime import timedelta
+
+    from orders import qa
+
+    ticket = _sampled(app, people, reviewable, as_op)
+    as_op("sam", qa.claim, ticket)
+    _shorten_lease(app, ticket, 5)
+    _holder, shortened = _lease_of(app, ticket)
+
+    renewed = as_op("sam", qa.renew, ticket)
+    assert renewed >= shortened + timedelta(seconds=app.config["REVIEW_LEASE_SECONDS"] - 5)
+    assert _lease_of(app, ticket) == ("sam", renewed)
+
+
+def test_a_qa_order_given_back_stays_in_qa_for_another_senior(app, people, make_operator, reviewable, as_op):
+    from orders import operators, qa
+
+    ticket = _sampled(app, people, reviewable, as_op)
+    as_op("sam", qa.claim, ticket)
+    as_op("sam", qa.release, ticket)
+
+    assert _status(app, ticket) == 55 and _lease_of(app, ticket) == (None, None)
+    make_operator("sue")
+    with app.app_context():
+        operators.set_level("sue", "senior")
+    assert as_op("sue", qa.claim_next).ticket == ticket
+
+
+def test_only_the_senior_holding_a_qa_order_may_renew_or_give_it_back(app, people, make_operator, reviewable,
+                                                                     as_op):
+    from orders import operators, qa
+    from orders.errors import ServiceError
+
+    ticket = _sampled(app, people, reviewable, as_op)
+    as_op("sam", qa.claim, ticket)
+    make_operator("sue")
+    with app.app_context():
+        operators.set_level("sue", "senior")
+
+    for refused in (qa.renew, qa.release):
+        with pytest.raises(ServiceError, match="not held by you"):
+            as_op("sue", refused, ticket)
+    assert _lease_of(app, ticket)[0] == "sam"
+
+
+def test_a_qa_hold_past_its_lease_cannot_be_renewed(app, people, reviewable, as_op):
+    from orders import qa
+    from orders.errors import ServiceError
+
+    ticket = _sampled(app, people, reviewable, as_op)
+    as_op("sam", qa.claim, ticket)
+    _shorten_lease(app, ticket, -1)
+
+    with pytest.raises(ServiceError, match="not held by you"):
+        as_op("sam", qa.renew, ticket)

@@ -1,7 +1,10 @@
-// The QA check page: click either view to pin the note (original-image pixels), P passes, Ctrl+Enter sends back.
+// The QA check page: click either view to pin the note (original-image pixels), P passes, Ctrl+Enter sends back,
+// Q gives the check back. The hold is renewed while the page is open, as on the review page.
 "use strict";
 
+import { postJSON } from "./http.js";
 import { onShortcut, plainKey } from "./keys.js";
+import { keepLease } from "./lease.js";
 
 const root = document.getElementById("qa");
 const width = Number(root.dataset.width);
@@ -12,6 +15,9 @@ const pinState = document.getElementById("pin-state");
 const note = document.getElementById("qa-note-input");
 const sendBack = document.getElementById("send-back-form");
 const passForm = document.getElementById("pass-form");
+const status = document.getElementById("qa-status");
+let leaving = false; // a decision or a give-back is on its way: no more renewals
+let lost = false;
 
 // The viewBox is the original's pixel grid, so the inverse screen matrix maps a click straight to a pixel.
 function imagePoint(svg, event) {
@@ -40,6 +46,22 @@ for (const svg of document.querySelectorAll(".qa-view")) {
   });
 }
 
+function loseCheck(message) {
+  lost = true;
+  for (const button of document.querySelectorAll("#pass, #send-back")) button.disabled = true;
+  status.textContent = `You no longer hold this check: ${message}. Go back to the QA list.`;
+  status.classList.add("error");
+}
+
+// Undecided, back to the list; a refused release (the hold had lapsed) changes nothing worth saying.
+async function giveBack() {
+  leaving = true;
+  if (!lost) await postJSON(root.dataset.releaseUrl).catch(() => {});
+  location.assign(root.dataset.listUrl);
+}
+
+passForm.addEventListener("submit", () => { leaving = true; });
+
 sendBack.addEventListener("submit", (event) => {
   if (pinX.value === "" || pinY.value === "") {
     event.preventDefault();
@@ -50,7 +72,14 @@ sendBack.addEventListener("submit", (event) => {
     pinState.textContent = "Write what to fix in the note first.";
     pinState.classList.add("error");
     note.focus();
+  } else {
+    leaving = true;
   }
+});
+
+document.getElementById("back").addEventListener("click", (event) => {
+  event.preventDefault();
+  giveBack();
 });
 
 note.addEventListener("keydown", (event) => {
@@ -72,8 +101,10 @@ onShortcut((event) => {
     return true;
   }
   if (key === "q") {
-    location.assign(root.dataset.listUrl);
+    giveBack();
     return true;
   }
   return false;
 });
+
+keepLease(root.dataset.renewUrl, { paused: () => leaving || lost, lost: loseCheck });

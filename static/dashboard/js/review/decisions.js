@@ -2,8 +2,8 @@
 "use strict";
 
 import { getJSON, postBlob, postJSON } from "../http.js";
+import { keepLease } from "../lease.js";
 
-const LEASE_RENEWAL_MS = 60_000;
 const REGION_POLL_MS = 1000;
 const REGION_WAIT_MS = 90_000;
 
@@ -109,14 +109,7 @@ export function bindReject(page) {
   };
 }
 
-// Renewed while the page is open; a refusal means the order is no longer this operator's.
-export function keepLease(page) {
-  setInterval(async () => {
-    if (page.leaving || page.lost) return;
-    try {
-      await postJSON(page.api + "renew");
-    } catch (failure) {
-      if (failure.status >= 400 && failure.status < 500) page.loseOrder(failure.message);
-    }
-  }, LEASE_RENEWAL_MS);
+// A refusal means the order is no longer this operator's: the page says so and stops editing.
+export function keepReviewLease(page) {
+  keepLease(page.api + "renew", { paused: () => page.leaving || page.lost, lost: (message) => page.loseOrder(message) });
 }

@@ -3,7 +3,7 @@
 "use strict";
 
 import { onShortcut } from "../keys.js";
-import { approve, backToQueue, bindReject, keepLease, runRegion, saveNow, skip } from "./decisions.js";
+import { approve, backToQueue, bindReject, keepReviewLease, runRegion, saveNow, skip } from "./decisions.js";
 import { loadImage, maskUrl, originalUrl, prefetch, snapSize } from "./images.js";
 import { MaskLayer } from "./mask.js";
 import { bindPointer } from "./pointer.js";
@@ -318,6 +318,6 @@ window.addEventListener("beforeunload", (event) => {
 
 setTool("brush");
 bindPointer(page);
-keepLease(page);
+keepReviewLease(page);
 page.refresh();
 start();
