@@ -11,7 +11,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from infrastructure.extensions import db
-from orders.codes import Status
+from orders.codes import Level, Status
 
 FIRST_TEMPLATE_ID = 2000001
 
@@ -254,7 +254,12 @@ class Operator(db.Model):
     @property
     def is_senior(self) -> bool:
         """Seniors (and admins) get hard drafts first, check QA samples and are never sampled."""
-        return self.is_admin or self.level == "senior"
+        return self.is_admin or self.level == Level.SENIOR.value
+
+    @property
+    def effective_level(self) -> str:
+        """The level that decides routing and QA (a codes.Level value): an admin's is senior."""
+        return (Level.SENIOR if self.is_senior else Level.OPERATOR).value
 
     def get_id(self) -> str:
         # The session names the password and the session generation too (a digest of

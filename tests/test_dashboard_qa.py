@@ -184,3 +184,12 @@ def test_renewing_a_check_one_does_not_hold_is_refused(client, sampled):
 
     response = post_json(client, f"/dashboard/api/qa/{ticket}/renew")
     assert response.status_code == 400 and "not held by you" in response.json["message"]
+
+
+@pytest.mark.parametrize(("name", "shown"), [("olga", "(operator)"), ("sam", "(senior)"), ("ada", "(senior, admin)")])
+def test_the_header_shows_each_person_s_level(client, people, make_operator, name, shown):
+    make_operator("ada", admin=True)
+    sign_in(client, name)
+
+    header = client.get("/dashboard/").get_data(as_text=True)
+    assert re.search(r'<span id="who"[^>]*>([^<]*)</span>', header).group(1) == f"{name} {shown}"
