@@ -389,6 +389,54 @@ def test_c_runs_cleanup_with_the_operator_s_remembered_settings(app, page, revie
     assert (cleaned[8:40, 24:72] == 255).all()
 
 
+def test_undo_after_a_region_re_run_brings_back_the_mask_before_it(app, page, reviewable, make_operator, run_jobs):
+    import numpy as np
+
+    ticket = reviewable(1)[0]
+    empty = np.zeros((64, 96), np.uint8)  # the model's box is what a re-run brings back
+    replace_latest_mask(app, ticket, empty)
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+
+    page.keyboard.press("m")
+    stroke(page, [(1, 1), (95, 63)])
+    page.wait_for_selector("#status:text('Re-running the model')")
+    run_jobs()
+    page.wait_for_selector("#version:text('version 1')")
+    assert np.asarray(stored_mask(app, ticket)).any()
+
+    page.keyboard.press("Control+z")
+    page.keyboard.press("s")
+    page.wait_for_selector("#version:text('version 2')")
+    assert (np.asarray(stored_mask(app, ticket)) == empty).all()
+
+
+def test_undo_after_cleanup_brings_back_the_mask_before_it(app, page, reviewable, make_operator):
+    import numpy as np
+
+    ticket = reviewable(1)[0]
+    holed = np.zeros((64, 96), np.uint8)
+    holed[8:40, 24:72] = 255
+    holed[20:23, 40:43] = 0  # a 9 px hole the cleanup fills
+    replace_latest_mask(app, ticket, holed)
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+    page.click(".cleanup-settings summary")
+    page.fill('#cleanup-fields input[name="fill_holes"]', "20")
+    page.locator('#cleanup-fields input[name="fill_holes"]').blur()
+
+    page.keyboard.press("c")
+    page.wait_for_selector("#version:text('version 1')")
+    assert (np.asarray(stored_mask(app, ticket))[20:23, 40:43] == 255).all()
+
+    page.keyboard.press("z")
+    page.keyboard.press("s")
+    page.wait_for_selector("#version:text('version 2')")
+    assert (np.asarray(stored_mask(app, ticket)) == holed).all()
+
+
 def test_f_mattes_a_brushed_band_and_leaves_the_rest_as_it_was(app, page, reviewable, make_operator):
     import numpy as np
 

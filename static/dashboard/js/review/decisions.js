@@ -49,9 +49,9 @@ export function runRegion(page, box) {
       await new Promise((resolve) => setTimeout(resolve, REGION_POLL_MS));
       const versions = await getJSON(page.api + "versions");
       if (versions.latest > before) {
-        await page.loadFullMask(versions.latest);
-        page.setVersion(versions.latest);
-        page.say(`The model's new mask for the box is version ${versions.latest}.`);
+        // One more step of the history, like a brush stroke: undo brings back the mask before the re-run.
+        await page.applyVersion(versions.latest);
+        page.say(`The model's new mask for the box is version ${versions.latest} (undo takes it back).`);
         return;
       }
     }
