@@ -389,6 +389,13 @@ def test_c_runs_cleanup_with_the_operator_s_remembered_settings(app, page, revie
     assert (cleaned[8:40, 24:72] == 255).all()
 
 
+def undo_and_save(page, key: str, version: int) -> None:
+    """Undo the last step with `key`, save, and wait until the page shows the saved version."""
+    page.keyboard.press(key)
+    page.keyboard.press("s")
+    page.wait_for_selector(f"#version:text('version {version}')")
+
+
 def test_undo_after_a_region_re_run_brings_back_the_mask_before_it(app, page, reviewable, make_operator, run_jobs):
     import numpy as np
 
@@ -406,9 +413,7 @@ def test_undo_after_a_region_re_run_brings_back_the_mask_before_it(app, page, re
     page.wait_for_selector("#version:text('version 1')")
     assert np.asarray(stored_mask(app, ticket)).any()
 
-    page.keyboard.press("Control+z")
-    page.keyboard.press("s")
-    page.wait_for_selector("#version:text('version 2')")
+    undo_and_save(page, "Control+z", 2)
     assert (np.asarray(stored_mask(app, ticket)) == empty).all()
 
 
@@ -431,9 +436,7 @@ def test_undo_after_cleanup_brings_back_the_mask_before_it(app, page, reviewable
     page.wait_for_selector("#version:text('version 1')")
     assert (np.asarray(stored_mask(app, ticket))[20:23, 40:43] == 255).all()
 
-    page.keyboard.press("z")
-    page.keyboard.press("s")
-    page.wait_for_selector("#version:text('version 2')")
+    undo_and_save(page, "z", 2)
     assert (np.asarray(stored_mask(app, ticket)) == holed).all()
 
 
