@@ -1,8 +1,6 @@
 """JSON endpoints the dashboard's scripts call. Every POST carries the CSRF token in X-CSRFToken."""
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask_login import current_user
 
@@ -11,7 +9,8 @@ from dashboard.formatting import iso_utc
 from infrastructure.extensions import csrf
 from masktools.cleanup import Cleanup
 from masktools.strokes import Stroke
-from orders import lookups, mask_tools, qa, review
+from orders import cleanup_settings, lookups, mask_tools, qa, review
+from orders.checks import finite_number
 from orders.models import Order
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -20,16 +19,12 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 # (MAX_REQUEST_BYTES, 256 KiB) is for API bodies and stays as it is elsewhere.
 MAX_MASK_BYTES = 64 * 1024 * 1024
 
-# Cleanup keys and their ranges: areas in px (25 MP at most), radii in px.
-CLEANUP_LIMITS = (("fill_holes", 0, 25_000_000), ("remove_islands", 0, 25_000_000), ("keep_largest", 0, 1000),
-                  ("smooth", 0, 100), ("grow", -100, 100))
 # Strokes of the refine and matte tools: enough for any hand-drawn correction, small enough to
 # stay under the API's body limit and a second or two of work.
 MAX_STROKES = 50
 MAX_POINTS = 5000
 MAX_RADIUS = 200
 MAX_MATTE_RADIUS = 100
-COUNTED = ("fill_holes", "remove_islands", "keep_largest")
 
 
 @bp.get("/queue/count")
@@ -81,7 +76,7 @@ def save_mask(ticket: str) -> Response:
 @bp.post("/orders/<ticket>/region")
 def region(ticket: str) -> Response:
     box = _body().get("box")
-    if not isinstance(box, list) or len(box) != 4 or not all(_finite(v) for v in box):
+    if not isinstance(box, list) or len(box) != 4 or not all(finite_number(v) for v in box):
         return _bad("box must be [x0, y0, x1, y1] in image pixels")
     return jsonify(job=review.request_region(current_user, ticket, tuple(int(v) for v in box)))
 
@@ -110,17 +105,17 @@ def reject(ticket: str) -> Response:
 @bp.post("/orders/<ticket>/cleanup")
 def cleanup(ticket: str) -> Response:
     body = _body()
-    steps = {}
-    for key, low, high in CLEANUP_LIMITS:
-        if key in body:
-            if not _finite(body[key]) or not low <= body[key] <= high:
-                return _bad(f"{key} must be a number from {low} to {high}")
-            steps[key] = int(body[key]) if key in COUNTED else float(body[key])
+    steps = Cleanup(**cleanup_settings.checked(body))
     base = _base_version(body)
     if isinstance(base, Response):
         return base
-    version = mask_tools.cleanup(current_user, ticket, Cleanup(**steps), base)
-    return jsonify(version=version.number)
+    return jsonify(version=mask_tools.cleanup(current_user, ticket, steps, base).number)
+
+
+@bp.post("/settings/cleanup")
+def remember_cleanup() -> Response:
+    """The operator's cleanup settings, as changed on the review page: `{"fill_holes": N, …}` → all of them."""
+    return jsonify(cleanup=cleanup_settings.remember(current_user, _body()))
 
 
 @bp.post("/orders/<ticket>/refine")
@@ -158,12 +153,12 @@ def _stroke(raw: object, *, modes: tuple[str, ...], max_radius: int = MAX_RADIUS
     if raw.get("mode") not in modes:
         return _bad(f"mode must be {' or '.join(repr(m) for m in modes)}")
     radius = raw.get("radius")
-    if not _finite(radius) or not 1 <= radius <= max_radius:
+    if not finite_number(radius) or not 1 <= radius <= max_radius:
         return _bad(f"radius must be a number from 1 to {max_radius} (px)")
     points = raw.get("points")
     if not isinstance(points, list) or not 1 <= len(points) <= MAX_POINTS:
         return _bad(f"points must be a list of 1 to {MAX_POINTS} [x, y] pairs")
-    if not all(isinstance(p, list) and len(p) == 2 and all(_finite(v) and abs(v) <= 100_000 for v in p)
+    if not all(isinstance(p, list) and len(p) == 2 and all(finite_number(v) and abs(v) <= 100_000 for v in p)
                for p in points):
         return _bad("each point must be [x, y] in image pixels")
     return Stroke(raw["mode"], round(radius), tuple((float(x), float(y)) for x, y in points))
@@ -200,6 +195,3 @@ def _bad(message: str) -> Response:
     return response
 
 
-def _finite(value: object) -> bool:
-    """A JSON number that int() can take: JSON's Infinity and NaN, and true/false, are not."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -7,7 +7,7 @@ from flask_login import current_user
 from dashboard import bp, forms
 from dashboard.flashing import back
 from infrastructure.extensions import db
-from orders import lookups, masks, previews, qa, redo, review
+from orders import cleanup_settings, lookups, masks, previews, qa, redo, review
 from orders.codes import RejectReason, Status
 from orders.errors import ServiceError
 
@@ -88,6 +88,8 @@ def review_page(ticket: str):
         reasons=[(reason.value, reason.label) for reason in RejectReason],
         redo=redo.latest_request(order.id) if order.redo_count else None,
         qa_return=qa.latest_return(order),
+        cleanup={"fields": cleanup_settings.ranges(), "values": cleanup_settings.of(current_user),
+                 "url": url_for("dashboard.api.remember_cleanup")},
         urls={"files": _files_base(order.ticket), "api": _api_base(order.ticket),
               "next_files": _files_base(upcoming.ticket) if upcoming else ""},
     )

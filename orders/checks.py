@@ -1,6 +1,7 @@
 """Checks of plain values shared by the services; each raises ServiceError naming the parameter."""
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.exc import IntegrityError
@@ -8,6 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from infrastructure.extensions import db
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
+
+
+def finite_number(value: object) -> bool:
+    """A JSON number that int() can take: JSON's Infinity and NaN, and true/false, are not."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def ascii_digits(value: str) -> bool:

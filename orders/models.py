@@ -235,6 +235,8 @@ class Operator(db.Model):
     role: Mapped[str] = mapped_column(String(20), default="operator")
     level: Mapped[str] = mapped_column(String(20), default="operator", server_default="operator")  # a codes.Level
     active: Mapped[bool] = mapped_column(default=True)
+    # The review page's cleanup settings this operator chose (orders.cleanup_settings); None: the starting ones.
+    cleanup_settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Advanced by signing out: every session cookie issued before then stops working.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -359,6 +359,15 @@ def test_a_stale_marker_says_so_and_loads_the_version_another_tab_saved(app, pag
     assert (np.asarray(stored_mask(app, ticket))[95:105, 240] == 0).all()
 
 
+def set_cleanup(page, **values: int) -> None:
+    """Type each cleanup setting into the panel and wait until the server stored it."""
+    page.click(".cleanup-settings summary")
+    for name, value in values.items():
+        with page.expect_response("**/api/settings/cleanup"):
+            page.fill(f'#cleanup-fields input[name="{name}"]', str(value))
+            page.locator(f'#cleanup-fields input[name="{name}"]').blur()
+
+
 def test_c_runs_cleanup_with_the_operator_s_remembered_settings(app, page, reviewable, make_operator):
     import numpy as np
 
@@ -371,15 +380,7 @@ def test_c_runs_cleanup_with_the_operator_s_remembered_settings(app, page, revie
     make_operator()
     sign_in(page, "olga")
     open_next(page)
-
-    page.click(".cleanup-settings summary")
-    page.fill('#cleanup-fields input[name="fill_holes"]', "20")
-    page.fill('#cleanup-fields input[name="remove_islands"]', "10")
-    page.locator('#cleanup-fields input[name="remove_islands"]').blur()
-    page.reload()
-    page.wait_for_selector('#review[data-ready="1"]')
-    assert page.input_value('#cleanup-fields input[name="fill_holes"]') == "20"
-    assert page.input_value('#cleanup-fields input[name="remove_islands"]') == "10"
+    set_cleanup(page, fill_holes=20, remove_islands=10)
 
     page.keyboard.press("c")
     page.wait_for_selector("#version:text('version 1')")
@@ -417,6 +418,27 @@ def test_undo_after_a_region_re_run_brings_back_the_mask_before_it(app, page, re
     assert (np.asarray(stored_mask(app, ticket)) == empty).all()
 
 
+def test_cleanup_settings_follow_the_operator_to_another_browser(app, page, browser, live_server, reviewable,
+                                                                make_operator):
+    ticket = reviewable(1)[0]
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+    set_cleanup(page, fill_holes=20, grow=-3)
+
+    other = browser.new_context(base_url=live_server.base)
+    try:
+        elsewhere = other.new_page()
+        sign_in(elsewhere, "olga")
+        elsewhere.goto(f"/dashboard/review/{ticket}")
+        elsewhere.wait_for_selector('#review[data-ready="1"]')
+        assert elsewhere.input_value('#cleanup-fields input[name="fill_holes"]') == "20"
+        assert elsewhere.input_value('#cleanup-fields input[name="grow"]') == "-3"
+        assert elsewhere.input_value('#cleanup-fields input[name="remove_islands"]') == "100"
+    finally:
+        other.close()
+
+
 def test_undo_after_cleanup_brings_back_the_mask_before_it(app, page, reviewable, make_operator):
     import numpy as np
 
@@ -428,9 +450,7 @@ def test_undo_after_cleanup_brings_back_the_mask_before_it(app, page, reviewable
     make_operator()
     sign_in(page, "olga")
     open_next(page)
-    page.click(".cleanup-settings summary")
-    page.fill('#cleanup-fields input[name="fill_holes"]', "20")
-    page.locator('#cleanup-fields input[name="fill_holes"]').blur()
+    set_cleanup(page, fill_holes=20)
 
     page.keyboard.press("c")
     page.wait_for_selector("#version:text('version 1')")

@@ -114,6 +114,63 @@ def test_a_cleanup_radius_out_of_range_is_refused_with_the_range(client, held):
     assert response.status_code == 400 and response.json["message"] == "grow must be a number from -100 to 100"
 
 
+# --- cleanup settings, per operator ----------------------------------------------------------
+
+
+def _settings_on_the_review_page(client, ticket: str) -> dict:
+    import html
+    import json
+    import re
+
+    page = client.get(f"/dashboard/review/{ticket}").get_data(as_text=True)
+    return json.loads(html.unescape(re.search(r"data-cleanup='([^']*)'", page).group(1)))["values"]
+
+
+def _remember(client, body: dict):
+    return post_json(client, "/dashboard/api/settings/cleanup", body)
+
+
+def test_an_operator_starts_with_the_default_cleanup_settings(client, held):
+    ticket, _other = held
+
+    assert _settings_on_the_review_page(client, ticket) == {"fill_holes": 100, "remove_islands": 100,
+                                                            "keep_largest": 0, "smooth": 0, "grow": 0}
+
+
+def test_cleanup_settings_changed_once_are_there_at_the_next_sign_in(app, client, held):
+    from tests.support.dashboard import sign_in
+
+    ticket, _other = held
+    answer = _remember(client, {"fill_holes": 20, "grow": -3})
+    assert answer.status_code == 200 and answer.json["cleanup"]["fill_holes"] == 20
+
+    elsewhere = app.test_client()  # another browser: a session of its own
+    sign_in(elsewhere, "olga")
+    settings = _settings_on_the_review_page(elsewhere, ticket)
+    assert (settings["fill_holes"], settings["grow"], settings["remove_islands"]) == (20, -3, 100)
+
+
+def test_cleanup_settings_are_each_operator_s_own(app, client, held, make_operator, reviewable):
+    from tests.support.dashboard import sign_in
+
+    _remember(client, {"fill_holes": 20})
+    make_operator("otto")
+    other = app.test_client()
+    sign_in(other, "otto")
+    ticket = post_json(other, "/dashboard/api/claim-next").json["ticket"]
+
+    assert _settings_on_the_review_page(other, ticket)["fill_holes"] == 100
+
+
+def test_a_cleanup_setting_out_of_range_is_refused_and_nothing_is_stored(client, held):
+    ticket, _other = held
+
+    response = _remember(client, {"fill_holes": 20, "smooth": 500})
+
+    assert response.status_code == 400 and response.json["message"] == "smooth must be a number from 0 to 100"
+    assert _settings_on_the_review_page(client, ticket)["fill_holes"] == 100
+
+
 # --- refine ----------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import { approve, backToQueue, bindReject, keepReviewLease, runRegion, saveNow, 
 import { loadImage, maskUrl, originalUrl, prefetch, snapSize } from "./images.js";
 import { MaskLayer } from "./mask.js";
 import { bindPointer } from "./pointer.js";
-import { CLEANUP_FIELDS, loadCleanupSettings, runCleanup, storeCleanupSettings } from "./tools.js";
+import { bindCleanupPanel, runCleanup } from "./tools.js";
 import { View } from "./view.js";
 
 const root = document.getElementById("review");
@@ -18,7 +18,6 @@ const page = {
   root,
   stage,
   ticket: root.dataset.ticket,
-  operator: root.dataset.operator,
   width: Number(root.dataset.width),
   height: Number(root.dataset.height),
   files: root.dataset.files,
@@ -212,26 +211,7 @@ function redo() {
   page.refresh();
 }
 
-// The cleanup settings panel: the operator's own values, remembered in this browser.
-const cleanupSettings = loadCleanupSettings(page);
-for (const [key, label, unit, min, max] of CLEANUP_FIELDS) {
-  const field = document.createElement("label");
-  const input = document.createElement("input");
-  Object.assign(input, { type: "number", name: key, min, max, step: 1, value: cleanupSettings[key] });
-  input.addEventListener("change", () => {
-    const value = Math.round(Number(input.value));
-    if (!Number.isFinite(value) || value < min || value > max || input.value === "") {
-      input.value = cleanupSettings[key];
-      page.say(`${label}: a whole number from ${min} to ${max}.`, true);
-      return;
-    }
-    input.value = value;
-    cleanupSettings[key] = value;
-    storeCleanupSettings(page, cleanupSettings);
-  });
-  field.append(`${label} `, input, ` ${unit}`);
-  $("cleanup-fields").append(field);
-}
+const cleanupSettings = bindCleanupPanel(page, $("cleanup-fields"));
 
 function cycleBackground() {
   $("background").value = page.view.cycleBackground();

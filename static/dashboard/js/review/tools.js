@@ -13,14 +13,15 @@ const MAX_RADIUS = { keep: 200, remove: 200, matte: 100 };
 
 export const MARK_TOOLS = { keep: "keep", remove: "remove", band: "matte" };
 
-export const CLEANUP_FIELDS = [
-  // [key, label, unit, min, max, default]
-  ["fill_holes", "Fill holes up to", "px", 0, 25_000_000, 100],
-  ["remove_islands", "Remove islands up to", "px", 0, 25_000_000, 100],
-  ["keep_largest", "Keep largest parts", "(0 = all)", 0, 1000, 0],
-  ["smooth", "Smooth", "px", 0, 100, 0],
-  ["grow", "Grow (− shrinks)", "px", -100, 100, 0],
-];
+// Words for the cleanup settings; the keys, their ranges and starting values are the server's
+// (orders/cleanup_settings.py), rendered into the page with the operator's own values.
+const CLEANUP_LABELS = {
+  fill_holes: ["Fill holes up to", "px"],
+  remove_islands: ["Remove islands up to", "px"],
+  keep_largest: ["Keep largest parts", "(0 = all)"],
+  smooth: ["Smooth", "px"],
+  grow: ["Grow (− shrinks)", "px"],
+};
 
 // --- markers and bands: captured by pointer.js, sent when the stroke ends --------------------------
 
@@ -82,31 +83,36 @@ function thin(points, limit) {
 
 // --- cleanup with the operator's remembered settings -----------------------------------------------
 
-// Settings live in this browser's localStorage, one entry per operator name.
-function settingsKey(page) {
-  return `cleanup-settings:${page.operator}`;
-}
-
-export function loadCleanupSettings(page) {
-  const settings = Object.fromEntries(CLEANUP_FIELDS.map(([key, , , , , fallback]) => [key, fallback]));
-  try {
-    const stored = JSON.parse(localStorage.getItem(settingsKey(page)) || "{}");
-    for (const [key, , , min, max] of CLEANUP_FIELDS) {
-      const value = stored[key];
-      if (Number.isFinite(value) && value >= min && value <= max) settings[key] = value;
-    }
-  } catch (failure) {
-    // a broken entry: the defaults
+// The settings panel, filled with the operator's values as the server rendered them. Each change is
+// stored on the server (one call after another, so the last change wins): another browser or a new
+// sign-in finds it. Returns the settings object the C key runs with.
+export function bindCleanupPanel(page, container) {
+  const { fields, values, url } = JSON.parse(page.root.dataset.cleanup);
+  const settings = { ...values };
+  let storing = Promise.resolve();
+  for (const { key, min, max } of fields) {
+    const [label, unit] = CLEANUP_LABELS[key];
+    const field = document.createElement("label");
+    const input = document.createElement("input");
+    Object.assign(input, { type: "number", name: key, min, max, step: 1, value: settings[key] });
+    input.addEventListener("change", () => {
+      const value = Math.round(Number(input.value));
+      if (!Number.isFinite(value) || value < min || value > max || input.value === "") {
+        input.value = settings[key];
+        page.say(`${label}: a whole number from ${min} to ${max}.`, true);
+        return;
+      }
+      input.value = value;
+      settings[key] = value;
+      const sent = { ...settings };
+      storing = storing.then(() => postJSON(url, sent)).catch((failure) => {
+        page.say(`The cleanup settings could not be stored: ${failure.message}`, true);
+      });
+    });
+    field.append(`${label} `, input, ` ${unit}`);
+    container.append(field);
   }
   return settings;
-}
-
-export function storeCleanupSettings(page, settings) {
-  try {
-    localStorage.setItem(settingsKey(page), JSON.stringify(settings));
-  } catch (failure) {
-    page.say("The cleanup settings could not be remembered in this browser.", true);
-  }
 }
 
 export function runCleanup(page, settings) {
