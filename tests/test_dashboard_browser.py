@@ -585,3 +585,76 @@ def test_a_check_whose_hold_was_lost_says_so_and_cannot_be_passed(app, page, che
     page.clock.run_for(61_000)
     page.wait_for_selector("#qa-status:text('You no longer hold this check')")
     assert page.is_disabled("#pass") and page.is_disabled("#send-back")
+
+
+# --- marker colours --------------------------------------------------------------------------------
+
+
+def _pixel_under(page, canvas: str, x: float, y: float) -> tuple[int, int, int]:
+    """The colour a pane shows at page point (x, y), after the next frame is drawn."""
+    return tuple(page.evaluate("""async ([selector, x, y]) => {
+        await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+        const canvas = document.querySelector(selector), rect = canvas.getBoundingClientRect();
+        const dpr = window.devicePixelRatio || 1;
+        const at = [Math.round((x - rect.left) * dpr), Math.round((y - rect.top) * dpr)];
+        return [...canvas.getContext('2d').getImageData(...at, 1, 1).data.slice(0, 3)];
+    }""", [canvas, x, y]))
+
+
+def _on_the_original(page, x: float, y: float) -> tuple[float, float]:
+    """Where image pixel (x, y) is on the original pane (the panes share zoom and pan)."""
+    sx, sy = image_point_on_screen(page, x, y)
+    shift = page.locator("#original-view").bounding_box()["x"] - page.locator("#cutout-view").bounding_box()["x"]
+    return sx + shift, sy
+
+
+def _held_marker(page, key: str, x: float, y: float) -> tuple[int, int, int]:
+    """Press the tool's key, hold a marker down over image pixel (x, y) of the original, and read its colour."""
+    page.keyboard.press(key)
+    sx, sy = _on_the_original(page, x, y)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    page.mouse.move(sx + 3, sy, steps=3)
+    colour = _pixel_under(page, "#original-view", sx + 1, sy)
+    page.mouse.up()
+    return colour
+
+
+def test_keep_and_remove_markers_show_green_and_cyan_over_the_red_overlay(page, reviewable, make_operator):
+    reviewable(1)
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+    page.keyboard.press("o")  # the overlay tints the removed background red
+    set_brush_size(page, 12)
+
+    overlay = _pixel_under(page, "#original-view", *_on_the_original(page, *OUTSIDE_LEFT))
+    keep = _held_marker(page, "g", *OUTSIDE_LEFT)
+    page.wait_for_selector("#version:text('version 1')")
+    remove = _held_marker(page, "x", *OUTSIDE_RIGHT)
+    page.wait_for_selector("#version:text('version 2')")
+
+    red, green, blue = keep
+    assert green > red + 60 and green > blue + 60
+    red, green, blue = remove
+    assert blue > red + 100 and green > red + 60
+    assert overlay[0] > overlay[2]  # the overlay is red where both markers were drawn
+
+
+def test_the_tool_indicator_shows_the_active_marker_s_colour(page, reviewable, make_operator):
+    reviewable(1)
+    make_operator()
+    sign_in(page, "olga")
+    open_next(page)
+    swatch = "#tool-swatch"
+
+    page.keyboard.press("x")
+    assert page.inner_text("#tool-name") == "Remove" and page.is_visible(swatch)
+    removing = page.eval_on_selector(swatch, "s => getComputedStyle(s).backgroundColor")
+    page.keyboard.press("g")
+    assert page.inner_text("#tool-name") == "Keep"
+    keeping = page.eval_on_selector(swatch, "s => getComputedStyle(s).backgroundColor")
+    page.keyboard.press("b")
+    assert page.inner_text("#tool-name") == "Brush" and not page.is_visible(swatch)
+
+    assert removing == "rgb(0, 200, 255)" and keeping == "rgb(40, 230, 80)"

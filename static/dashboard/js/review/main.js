@@ -7,8 +7,8 @@ import { approve, backToQueue, bindReject, keepReviewLease, runRegion, saveNow, 
 import { loadImage, maskUrl, originalUrl, prefetch, snapSize } from "./images.js";
 import { MaskLayer } from "./mask.js";
 import { bindPointer } from "./pointer.js";
-import { bindCleanupPanel, runCleanup } from "./tools.js";
-import { View } from "./view.js";
+import { MARK_TOOLS, bindCleanupPanel, runCleanup } from "./tools.js";
+import { MARK_COLOURS, View } from "./view.js";
 
 const root = document.getElementById("review");
 const stage = document.getElementById("stage");
@@ -154,12 +154,19 @@ stage.addEventListener("zoom", (event) => {
 
 // --- tools and controls -----------------------------------------------------------------
 
+// The swatch of a marker tool (keep, remove, hair band) is its stroke's colour; other tools have none.
+const toolColour = (tool) => MARK_COLOURS[MARK_TOOLS[tool]];
+for (const swatch of document.querySelectorAll("[data-swatch]")) swatch.style.background = toolColour(swatch.dataset.swatch);
+
 function setTool(tool) {
   page.tool = tool;
   stage.dataset.tool = tool;
-  for (const button of document.querySelectorAll("[data-tool]")) {
+  for (const button of document.querySelectorAll("button[data-tool]")) {
     button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
+    if (button.dataset.tool === tool) $("tool-name").textContent = button.firstChild.textContent.trim();
   }
+  $("tool-swatch").hidden = !toolColour(tool);
+  $("tool-swatch").style.background = toolColour(tool) || "";
   page.view.cursor = null;
   page.view.requestRender();
 }

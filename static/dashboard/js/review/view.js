@@ -6,7 +6,12 @@ import { makeCanvas } from "./mask.js";
 const BACKGROUNDS = ["checker", "white", "black", "colour"];
 const MIN_SCALE = 0.02, MAX_SCALE = 32;
 const TINT = "rgb(255, 0, 96)";
-const MARK_COLOURS = { keep: "rgba(0, 200, 60, .55)", remove: "rgba(230, 30, 30, .55)", matte: "rgba(255, 190, 0, .55)" };
+// Markers in colours far from the overlay's red tint and from each other: keep green, remove cyan, the hair
+// band amber; each with a dark outline so it shows on light and dark photos alike. Drawn opaque, then laid
+// over the image at MARK_ALPHA, so overlapping parts of a stroke do not darken.
+export const MARK_COLOURS = { keep: "rgb(40, 230, 80)", remove: "rgb(0, 200, 255)", matte: "rgb(255, 190, 0)" };
+const MARK_OUTLINE = "rgb(20, 20, 30)";
+const MARK_ALPHA = 0.65;
 
 export class View {
   constructor(stage, panes, width, height) {
@@ -214,7 +219,15 @@ export class View {
 
   // Markers and bands, the brush outline and the region box, on both panes.
   renderMarks(ctx) {
-    for (const mark of this.marks) this.renderStroke(ctx, mark);
+    if (this.marks.length) {
+      const s = this.scratchContext(); // free again: each pane has drawn its scratch work already
+      // Every outline first, then every colour: one stroke's outline never cuts across another stroke.
+      for (const mark of this.marks) this.renderStroke(s, mark, MARK_OUTLINE, 1.5 * this.dpr);
+      for (const mark of this.marks) this.renderStroke(s, mark, MARK_COLOURS[mark.mode], 0);
+      ctx.globalAlpha = MARK_ALPHA;
+      ctx.drawImage(this.scratch, 0, 0);
+      ctx.globalAlpha = 1;
+    }
     ctx.lineWidth = Math.max(1, this.dpr);
     if (this.cursor) {
       const r = Math.max(1, this.cursor.radius * this.scale);
@@ -237,17 +250,18 @@ export class View {
     }
   }
 
-  // One translucent path at the stroke's full width, so overlapping parts do not darken.
-  renderStroke(ctx, mark) {
+  // One path at the stroke's full width, `spread` device pixels wider all round (the outline).
+  renderStroke(ctx, mark, colour, spread) {
     const at = ([x, y]) => [this.ox + x * this.scale, this.oy + y * this.scale];
+    const radius = Math.max(1, mark.radius * this.scale) + spread;
     ctx.save();
-    ctx.strokeStyle = ctx.fillStyle = MARK_COLOURS[mark.mode];
+    ctx.strokeStyle = ctx.fillStyle = colour;
     ctx.beginPath();
     if (mark.points.length === 1) {
-      ctx.arc(...at(mark.points[0]), Math.max(1, mark.radius * this.scale), 0, Math.PI * 2);
+      ctx.arc(...at(mark.points[0]), radius, 0, Math.PI * 2);
       ctx.fill();
     } else {
-      ctx.lineWidth = Math.max(1, mark.radius * 2 * this.scale);
+      ctx.lineWidth = radius * 2;
       ctx.lineCap = ctx.lineJoin = "round";
       ctx.moveTo(...at(mark.points[0]));
       for (const point of mark.points.slice(1)) ctx.lineTo(...at(point));
