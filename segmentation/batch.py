@@ -19,7 +19,8 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from segmentation.draft import DecodedImage, decode_for_model, decode_full, probs_to_mask
+from segmentation.draft import DecodedImage, decode_for_model, decode_full
+from segmentation.upsample import GUIDE_MIN, upsample_mask
 
 # zlib level 1: lossless like any other, ~5x faster than Pillow's default 6 on photos for
 # ~10 % larger files; a batch's output is an intermediate, not an archive.
@@ -88,12 +89,12 @@ def _yield_to_the_model() -> None:
 
 
 def _prepare(segmenter: SupportsBatch, path: Path) -> tuple[DecodedImage, np.ndarray]:
-    decoded = decode_for_model(path, segmenter.input_size)
+    decoded = decode_for_model(path, max(segmenter.input_size, GUIDE_MIN))
     return decoded, segmenter.prepare(decoded.image)
 
 
 def _write(source: Path, decoded: DecodedImage, probs: np.ndarray, target: Path, mask_only: bool) -> Path:
-    mask = probs_to_mask(probs, decoded.original_size)
+    mask = upsample_mask(probs, decoded.image, decoded.original_size)
     if mask_only:
         result = mask
     else:

@@ -17,6 +17,8 @@ from typing import Protocol
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
+from segmentation.upsample import GUIDE_MIN, upsample_mask
+
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF")
 PREVIEW_MAX = 1024
 # A mask value counts as "decided" when within this of 0 or 1 (see mask_confidence).
@@ -153,12 +155,12 @@ def _wide_grey_to_rgb(im: Image.Image) -> Image.Image:
 
 def make_draft(segmenter: SupportsPredict, source: Source) -> Draft:
     """Run the model on one image and return its mask at the image's original size."""
-    decoded = decode_for_model(source, segmenter.input_size)
+    decoded = decode_for_model(source, max(segmenter.input_size, GUIDE_MIN))
     start = time.perf_counter()
     probs = segmenter.predict(decoded.image)
     inference_ms = (time.perf_counter() - start) * 1000.0
     return Draft(
-        mask=probs_to_mask(probs, decoded.original_size),
+        mask=upsample_mask(probs, decoded.image, decoded.original_size),
         confidence=mask_confidence(probs),
         inference_ms=inference_ms,
         size=decoded.original_size,
@@ -297,7 +299,7 @@ def redraft_region(
         raise ValueError(f"mask is {current_mask.size}, image is {decoded.original_size}")
     box = _clamp_box(roi, decoded.original_size)
     crop = decoded.image.crop(box)
-    fresh = probs_to_mask(segmenter.predict(crop), crop.size)
+    fresh = upsample_mask(segmenter.predict(crop), crop, crop.size)
     old = np.asarray(current_mask.convert("L").crop(box), dtype=np.float32)
     weight = _feather_weights(box, decoded.original_size, FEATHER_PX)
     merged = old + (np.asarray(fresh, dtype=np.float32) - old) * weight

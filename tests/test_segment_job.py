@@ -56,9 +56,11 @@ def test_draft_mask_is_full_size_and_where_the_model_put_the_subject(app, drafte
 
     assert mask.mode == "L" and mask.size == (128, 96)
     x0, y0, x1, y1 = (v * 2 if i % 2 == 0 else v * 96 // 64 for i, v in enumerate(onnx_models.BOX))
-    inside = np.asarray(mask)[y0 + 2:y1 - 2, x0 + 2:x1 - 2]
+    # The photo is noise, with no edge where the model puts one: the guided upsampling
+    # (segmentation.upsample) softens the outline there over its radius, 5 px at this size.
+    inside = np.asarray(mask)[y0 + 6:y1 - 6, x0 + 6:x1 - 6]
     assert inside.min() > 200
-    assert np.asarray(mask)[:y0 - 2].max() < 50
+    assert np.asarray(mask)[:y0 - 6].max() < 50
 
 
 def test_draft_records_confidence_time_and_a_small_preview(app, drafted):

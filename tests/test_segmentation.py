@@ -599,3 +599,26 @@ def test_real_model_finds_subjects_pasted_on_varied_backgrounds(isnet):
         draft = make_draft(isnet, encode(picture, "JPEG", quality=92))
         scores.append(iou(draft.mask, np.asarray(truth) >= 128))
     assert np.mean(scores) >= 0.95, f"IoU per composite: {np.round(scores, 4).tolist()}"
+
+
+def crossings(mask: Image.Image, row: int) -> list[int]:
+    """Columns where the mask's middle-of-the-row value crosses 50 %."""
+    line = np.asarray(mask)[row] >= 128
+    return [int(x) for x in np.flatnonzero(line[1:] != line[:-1]) + 1]
+
+
+def test_the_draft_outline_follows_the_photo_s_edge_not_the_model_s_pixel_grid(bright_segmenter):
+    # One model pixel is 20 photo pixels here; the subject's sides fall between them.
+    subject = (107, 213, 1011, 1069)
+    draft = make_draft(bright_segmenter, encode(bright_patch((1280, 1280), subject)))
+    left, right = crossings(draft.mask, 640)
+    assert abs(left - 107) <= 2 and abs(right - 1011) <= 2
+
+
+def test_a_region_re_run_follows_the_photo_s_edge_too(bright_segmenter):
+    subject = (107, 213, 1011, 1069)
+    source = encode(bright_patch((1280, 1280), subject))
+    empty = Image.new("L", (1280, 1280), 0)
+    mask = redraft_region(bright_segmenter, source, empty, (0, 0, 1280, 1280))
+    left, right = crossings(mask, 640)
+    assert abs(left - 107) <= 2 and abs(right - 1011) <= 2
