@@ -161,9 +161,8 @@ def _derive(config: dict[str, Any], instance: Path) -> None:
         # Workers and web write the same file: wait for the lock rather than fail.
         config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        # Pre-ping: after a server restart every pooled connection is dead; the ping
-        # (one round trip, ~0.1 ms on a LAN) finds that before a request uses one.
-        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_recycle": 1800, "pool_pre_ping": True})
+        # No pool_pre_ping: infrastructure.database checks a pooled connection without a round trip.
+        config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_recycle": 1800})
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

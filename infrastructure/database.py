@@ -1,19 +1,29 @@
 """How the database connection behaves while PostgreSQL restarts.
 
-Two halves: the pool pings a pooled connection before handing it out
-(pool_pre_ping, set in app.py), so connections the restart killed are replaced;
-and a new connection the server refuses is tried again for a few seconds,
-because `pg_ctl restart -m fast` or a managed failover leaves the port closed
-for about a second and a request arriving then should wait, not fail.
+Two halves: a pooled connection is checked before it is handed out, so connections
+the restart killed are replaced; and a new connection the server refuses is tried
+again for a few seconds, because `pg_ctl restart -m fast` or a managed failover
+leaves the port closed for about a second and a request arriving then should wait,
+not fail.
+
+The check costs no round trip. SQLAlchemy's pool_pre_ping sends a query on every
+checkout: one more round trip per request on the busiest paths. But an idle
+PostgreSQL connection has nothing to say: a server that ends it (restart,
+pg_terminate_backend, failover, a proxy that drops it) sends its last words and
+closes the socket, which makes the socket readable. So only a connection whose
+socket is readable (or that psycopg knows is broken) is pinged, and a dead one is
+replaced before a request sees it.
 """
 from __future__ import annotations
 
 import logging
+import select
 import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +32,8 @@ CONNECT_RETRY_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.5)
 
 
 def ride_out_restarts(engine: Engine) -> None:
-    """Retry refused connections on `engine` (a SQLite file has no server to restart)."""
+    """Retry refused connections on `engine`, and replace pooled ones the server ended
+    (a SQLite file has no server to restart)."""
     if engine.dialect.name == "sqlite":
         return
 
@@ -37,3 +48,28 @@ def ride_out_restarts(engine: Engine) -> None:
                             delay)
                 time.sleep(delay)
         return dbapi.connect(*cargs, **cparams)
+
+    @event.listens_for(engine, "checkout")
+    def check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if server_spoke(dbapi_connection) and not _answers(engine, dbapi_connection):
+            # The pool drops this connection and hands out a new one (made by connect() above).
+            raise DisconnectionError("the server ended this pooled connection")
+
+
+def server_spoke(dbapi_connection: Any) -> bool:
+    """Has the server sent anything on this idle connection (its end, most likely), or is it broken?"""
+    if getattr(dbapi_connection, "closed", False) or getattr(dbapi_connection, "broken", False):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:  # noqa: BLE001 - no socket to look at: let the ping decide
+        return True
+
+
+def _answers(engine: Engine, dbapi_connection: Any) -> bool:
+    try:
+        return engine.dialect.do_ping(dbapi_connection)
+    except engine.dialect.loaded_dbapi.Error:
+        return False

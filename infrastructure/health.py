@@ -67,7 +67,8 @@ def start_check(server: str, probe: Callable[[], T]) -> Future[T]:
 
 
 def _select_one(engine: Engine) -> None:
-    # Through the app's own pool: a pooled connection is pinged first (pool_pre_ping), as a request's is.
+    # Through the app's own pool: a pooled connection is checked first (infrastructure.database), as
+    # a request's is.
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
 
