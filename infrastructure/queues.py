@@ -51,17 +51,23 @@ def fault_retry() -> Retry | None:
 
 def _enqueue(queue_name: str, func: str, order_id: int, *, job_id: str | None, timeout: int, what: str,
              retry: Retry | None = None, extra_args: tuple = ()) -> Job:
-    return queue(queue_name).enqueue(
-        func,
-        order_id,
-        *extra_args,
-        job_id=job_id,
-        job_timeout=timeout,
-        retry=retry,
-        result_ttl=_RESULT_TTL,
-        failure_ttl=_FAILURE_TTL,
-        description=f"{what} of order {order_id}",
-    )
+    # On a pipeline of our own: RQ alone makes two round trips (the queue's name into the set of
+    # queues, then the job), one of them on every POST Image; together they are one MULTI/EXEC.
+    with get_redis().pipeline() as pipe:
+        job = queue(queue_name).enqueue(
+            func,
+            order_id,
+            *extra_args,
+            job_id=job_id,
+            job_timeout=timeout,
+            retry=retry,
+            result_ttl=_RESULT_TTL,
+            failure_ttl=_FAILURE_TTL,
+            description=f"{what} of order {order_id}",
+            pipeline=pipe,
+        )
+        pipe.execute()
+    return job
 
 
 def fetch_job_id(order_id: int) -> str:
