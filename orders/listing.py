@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Row, select
 
 from infrastructure import counts
+from infrastructure.database import reads_alone
 from infrastructure.extensions import db
 from orders.checks import ascii_digits, optional_text, whole_number
 from orders.codes import ErrorCode, Status
@@ -47,6 +48,9 @@ _COLUMNS = (Order.ticket, Order.customer_image_id, Order.status, Order.created_a
 
 
 def list_images(email: str, api_key: str, query: ImagesQuery) -> Page[ImageSummary]:
+    # Sign-in, count and page are reads; TOTAL may come from the count cache anyway, so a snapshot
+    # shared by the three would promise nothing.
+    reads_alone(db.session)
     customer = authenticate(email, api_key)
     statuses = _statuses(query.status_ids)
     start, end = _time("From", query.created_from, end=False), _time("To", query.created_to, end=True)
@@ -69,7 +73,7 @@ def list_images(email: str, api_key: str, query: ImagesQuery) -> Page[ImageSumma
     filters = (statuses, start, end, reference)
     page = page_of(found.order_by(Order.created_at.desc(), Order.id.desc()), number, per_page, rows=True,
                    total=lambda query: counts.remembered(f"images:{customer.id}", filters, lambda: count_of(query)))
-    db.session.rollback()  # end the read transaction
+    db.session.rollback()  # hand the connection back
     return Page([_summary(row) for row in page.items], page.number, page.per_page, page.total)
 
 
