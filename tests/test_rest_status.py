@@ -79,3 +79,10 @@ def test_wrong_method_answers_in_the_envelope(client):
     response = client.delete("/REST.svc/Templates/")
     assert response.status_code == 405
     assert error_code(response) == "methodNotAllowed"
+
+
+def test_the_customers_own_reference_comes_back_in_xml_exactly_as_sent(client, customer, template_id):
+    reference = "Bäder & <Söhne> \"no. 5\" ]]> 😀"
+    ticket = ticket_of(post_image(client, customer, templateId=template_id, CustomerImageId=reference))
+
+    assert status_of(client, customer, ticket).findtext("IMAGESTATUS/CUSTOMERIMAGEID") == reference
