@@ -114,7 +114,8 @@ def client_prefers_csv() -> bool:
 
 def iso_utc(moment: datetime | None) -> str:
     """A stored (naive UTC) time on the wire: ISO 8601 with Z, to the second."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+    # isoformat, not strftime: the same text (years 1000-9999) at half the cost, 200 times a page of images.
+    return moment.isoformat(timespec="seconds") + "Z" if moment else ""
 
 
 def to_xml(root: str, fields: dict[str, Any]) -> bytes:
