@@ -19,7 +19,7 @@ import maxflow
 import numpy as np
 from scipy import ndimage
 
-from masktools.strokes import Stroke, draw
+from masktools.strokes import Stroke, bounds, draw
 
 # How far (px, at full size) from a stroke the mask may change, at least, and as a multiple of the
 # brush radius: a stroke dabbed in a missed part should bring the whole part, not just the dab.
@@ -48,58 +48,104 @@ def refine(image: np.ndarray, mask: np.ndarray, strokes: list[Stroke], solve: So
     """The mask re-solved from the strokes; `solve` defaults to the graph cut (others are for the bench)."""
     if not strokes:
         return mask
-    height, width = mask.shape
-    keep_full = draw(strokes, (height, width), "keep")
-    remove_full = draw(strokes, (height, width), "remove")
-    touched = keep_full | remove_full
+    radius = max(s.radius for s in strokes)
+    reach, band = max(MIN_REACH_PX, REACH_PER_RADIUS * radius), max(MIN_BAND_PX, radius)
+    area = _area(mask, strokes, reach, band)
+    touched = _draw(strokes, area)
     if not touched.any():  # strokes wholly off the image
         return mask
-    free_full = _free(mask >= 128, touched, strokes)
-    ys, xs = np.nonzero(free_full)
+    ys, xs = np.nonzero(_free(mask, area, touched, reach, band))
+    ys, xs = ys + area[0], xs + area[2]
+    height, width = mask.shape
     margin = 2 * MIN_BAND_PX  # fixed pixels around the free ones: the colour samples
     y0, y1 = max(0, ys.min() - margin), min(height, ys.max() + margin + 1)
     x0, x1 = max(0, xs.min() - margin), min(width, xs.max() + margin + 1)
+    free_full = np.zeros((y1 - y0, x1 - x0), bool)
+    free_full[ys - y0, xs - x0] = True
+    keep_full, remove_full = _draw(strokes, (y0, y1, x0, x1), "keep"), _draw(strokes, (y0, y1, x0, x1), "remove")
     scale = min(1.0, float(np.sqrt(MAX_FREE_PIXELS / len(ys))))
     small = (max(1, round((y1 - y0) * scale)), max(1, round((x1 - x0) * scale)))
     window = Window(
         image=_resize(image[y0:y1, x0:x1], small, cv2.INTER_AREA),
         prob=_resize(mask[y0:y1, x0:x1], small, cv2.INTER_LINEAR).astype(np.float32) / 255,
-        keep=_resize_bool(keep_full[y0:y1, x0:x1], small),
-        remove=_resize_bool(remove_full[y0:y1, x0:x1], small),
-        free=_resize_bool(free_full[y0:y1, x0:x1], small),
+        keep=_resize_bool(keep_full, small),
+        remove=_resize_bool(remove_full, small),
+        free=_resize_bool(free_full, small),
     )
     inside = window.prob >= 0.5
     solved = np.where(window.free, (solve or graph_cut)(window), inside)
     solved = (solved | window.keep) & ~window.remove
     # Take only the flips that touch a stroke: the error the operator pointed at.
-    flips, _count = ndimage.label(solved != inside)
-    wanted = np.unique(flips[(window.keep | window.remove) & (flips > 0)])
-    changed = np.isin(flips, wanted) & (flips > 0)
+    flips, count = ndimage.label(solved != inside)
+    changed = _touching(flips, count, window.keep | window.remove)
     out = mask.copy()
+    region = out[y0:y1, x0:x1]
     if changed.any():
         full = (y1 - y0, x1 - x0)
         changed_full = _resize_bool(changed, full)
         solved_full = _resize_bool(solved, full)
-        region = out[y0:y1, x0:x1]
         region[changed_full] = np.where(solved_full[changed_full], 255, 0)
     # The strokes themselves are the operator's word, whatever the solver made of them.
-    out[keep_full] = 255
-    out[remove_full] = 0
+    region[keep_full] = 255
+    region[remove_full] = 0
     return out
 
 
-def _free(inside: np.ndarray, touched: np.ndarray, strokes: list[Stroke]) -> np.ndarray:
-    """Near the strokes, plus the band along the draft's outline where it runs on from there."""
-    radius = max(s.radius for s in strokes)
-    reach = max(MIN_REACH_PX, REACH_PER_RADIUS * radius)
-    band = max(MIN_BAND_PX, radius)
+# A box of the image: y0, y1, x0, x1.
+Box = tuple[int, int, int, int]
+
+
+def _area(mask: np.ndarray, strokes: list[Stroke], reach: int, band: int) -> Box:
+    """A box holding every pixel that may be free, so that the full-size passes run on it alone: the
+    strokes' reach, and the draft's outline band, which lies within the band of both the subject's
+    and the background's bounding boxes."""
+    height, width = mask.shape
+    # The distance transform's L2 is a 5x5 chamfer, up to 1% short of the true distance.
+    x0, y0, x1, y1 = bounds(strokes, reach + reach // 64 + 2, (width, height))
+    _, inside = cv2.threshold(mask, 127, 1, cv2.THRESH_BINARY)
+    sx, sy, sw, sh = cv2.boundingRect(inside)
+    bx, by, bw, bh = cv2.boundingRect(1 - inside)
+    ox0, oy0 = max(sx, bx) - band, max(sy, by) - band
+    ox1, oy1 = min(sx + sw, bx + bw) + band, min(sy + sh, by + bh) + band
+    if sw and bw and ox0 < ox1 and oy0 < oy1:
+        x0, y0, x1, y1 = min(x0, max(0, ox0)), min(y0, max(0, oy0)), max(x1, min(width, ox1)), max(y1, min(height, oy1))
+    return y0, max(y0, y1), x0, max(x0, x1)
+
+
+def _draw(strokes: list[Stroke], box: Box, mode: str | None = None) -> np.ndarray:
+    """The strokes (of `mode`, or all) in `box`, pixel for pixel as drawn full size: the offset is
+    kept even because draw rounds half pixels to even, which an even shift leaves alone."""
+    y0, y1, x0, x1 = box
+    ey, ex = y0 % 2, x0 % 2
+    return draw(strokes, (y1 - y0 + ey, x1 - x0 + ex), mode, offset=(x0 - ex, y0 - ey))[ey:, ex:]
+
+
+def _free(mask: np.ndarray, area: Box, touched: np.ndarray, reach: int, band: int) -> np.ndarray:
+    """In `area`: near the strokes, plus the band along the draft's outline where it runs on from there."""
     near = cv2.distanceTransform((~touched).astype(np.uint8), cv2.DIST_L2, 5) <= reach
+    free = near | _outline(mask, area, band)
+    count, parts = cv2.connectedComponents(free.astype(np.uint8), connectivity=8)
+    return _touching(parts, count, touched)
+
+
+def _outline(mask: np.ndarray, area: Box, band: int) -> np.ndarray:
+    """In `area`: within `band` of the draft's 50% level, worked out on the area grown by the band so
+    that its edges see what lies beyond them."""
+    height, width = mask.shape
+    y0, y1, x0, x1 = area
+    py0, py1, px0, px1 = max(0, y0 - band), min(height, y1 + band), max(0, x0 - band), min(width, x1 + band)
+    mask8 = (mask[py0:py1, px0:px1] >= 128).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
-    mask8 = inside.astype(np.uint8)
     outline = cv2.dilate(mask8, kernel) > cv2.erode(mask8, kernel)
-    free = near | outline
-    _count, parts = cv2.connectedComponents(free.astype(np.uint8), connectivity=8)
-    return np.isin(parts, np.unique(parts[touched])) & free
+    return outline[y0 - py0:y1 - py0, x0 - px0:x1 - px0]
+
+
+def _touching(labels: np.ndarray, count: int, seeds: np.ndarray) -> np.ndarray:
+    """The labelled parts (label 0 is no part) that any seed pixel lies on."""
+    wanted = np.zeros(count + 1, bool)
+    wanted[labels[seeds]] = True
+    wanted[0] = False
+    return wanted[labels]
 
 
 # --- the graph cut ---------------------------------------------------------------------------
