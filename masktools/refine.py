@@ -50,13 +50,15 @@ def refine(image: np.ndarray, mask: np.ndarray, strokes: list[Stroke], solve: So
         return mask
     radius = max(s.radius for s in strokes)
     reach, band = max(MIN_REACH_PX, REACH_PER_RADIUS * radius), max(MIN_BAND_PX, radius)
-    area = _area(mask, strokes, reach, band)
-    touched = _draw(strokes, area)
-    if not touched.any():  # strokes wholly off the image
-        return mask
-    ys, xs = np.nonzero(_free(mask, area, touched, reach, band))
-    ys, xs = ys + area[0], xs + area[2]
     height, width = mask.shape
+    # The distance transform's L2 is a 5x5 chamfer, up to 1% short of the true distance.
+    x0, y0, x1, y1 = bounds(strokes, reach + reach // 64 + 2, (width, height))
+    if x0 >= x1 or y0 >= y1 or not (touched := _draw(strokes, (y0, y1, x0, x1))).any():
+        return mask  # strokes wholly off the image
+    near = (y0, y1, x0, x1)
+    area = _area(mask, near, band)
+    ys, xs = np.nonzero(_free(mask, area, near, touched, reach, band))
+    ys, xs = ys + area[0], xs + area[2]
     margin = 2 * MIN_BAND_PX  # fixed pixels around the free ones: the colour samples
     y0, y1 = max(0, ys.min() - margin), min(height, ys.max() + margin + 1)
     x0, x1 = max(0, xs.min() - margin), min(width, xs.max() + margin + 1)
@@ -76,8 +78,8 @@ def refine(image: np.ndarray, mask: np.ndarray, strokes: list[Stroke], solve: So
     solved = np.where(window.free, (solve or graph_cut)(window), inside)
     solved = (solved | window.keep) & ~window.remove
     # Take only the flips that touch a stroke: the error the operator pointed at.
-    flips, count = ndimage.label(solved != inside)
-    changed = _touching(flips, count, window.keep | window.remove)
+    count, flips = cv2.connectedComponents((solved != inside).astype(np.uint8), connectivity=4)
+    changed = _touching(flips, count, flips[window.keep | window.remove])
     out = mask.copy()
     region = out[y0:y1, x0:x1]
     if changed.any():
@@ -95,13 +97,12 @@ def refine(image: np.ndarray, mask: np.ndarray, strokes: list[Stroke], solve: So
 Box = tuple[int, int, int, int]
 
 
-def _area(mask: np.ndarray, strokes: list[Stroke], reach: int, band: int) -> Box:
+def _area(mask: np.ndarray, near: Box, band: int) -> Box:
     """A box holding every pixel that may be free, so that the full-size passes run on it alone: the
-    strokes' reach, and the draft's outline band, which lies within the band of both the subject's
-    and the background's bounding boxes."""
+    strokes' reach (`near`), and the draft's outline band, which lies within the band of both the
+    subject's and the background's bounding boxes."""
     height, width = mask.shape
-    # The distance transform's L2 is a 5x5 chamfer, up to 1% short of the true distance.
-    x0, y0, x1, y1 = bounds(strokes, reach + reach // 64 + 2, (width, height))
+    y0, y1, x0, x1 = near
     _, inside = cv2.threshold(mask, 127, 1, cv2.THRESH_BINARY)
     sx, sy, sw, sh = cv2.boundingRect(inside)
     bx, by, bw, bh = cv2.boundingRect(1 - inside)
@@ -109,7 +110,7 @@ def _area(mask: np.ndarray, strokes: list[Stroke], reach: int, band: int) -> Box
     ox1, oy1 = min(sx + sw, bx + bw) + band, min(sy + sh, by + bh) + band
     if sw and bw and ox0 < ox1 and oy0 < oy1:
         x0, y0, x1, y1 = min(x0, max(0, ox0)), min(y0, max(0, oy0)), max(x1, min(width, ox1)), max(y1, min(height, oy1))
-    return y0, max(y0, y1), x0, max(x0, x1)
+    return y0, y1, x0, x1
 
 
 def _draw(strokes: list[Stroke], box: Box, mode: str | None = None) -> np.ndarray:
@@ -120,12 +121,14 @@ def _draw(strokes: list[Stroke], box: Box, mode: str | None = None) -> np.ndarra
     return draw(strokes, (y1 - y0 + ey, x1 - x0 + ex), mode, offset=(x0 - ex, y0 - ey))[ey:, ex:]
 
 
-def _free(mask: np.ndarray, area: Box, touched: np.ndarray, reach: int, band: int) -> np.ndarray:
-    """In `area`: near the strokes, plus the band along the draft's outline where it runs on from there."""
-    near = cv2.distanceTransform((~touched).astype(np.uint8), cv2.DIST_L2, 5) <= reach
-    free = near | _outline(mask, area, band)
+def _free(mask: np.ndarray, area: Box, near: Box, touched: np.ndarray, reach: int, band: int) -> np.ndarray:
+    """In `area`: within `reach` of the strokes (`touched`, drawn in the `near` box inside the area), plus
+    the band along the draft's outline where it runs on from there."""
+    free = _outline(mask, area, band)
+    inner = np.s_[near[0] - area[0]:near[1] - area[0], near[2] - area[2]:near[3] - area[2]]
+    free[inner] |= cv2.distanceTransform((~touched).astype(np.uint8), cv2.DIST_L2, 5) <= reach
     count, parts = cv2.connectedComponents(free.astype(np.uint8), connectivity=8)
-    return _touching(parts, count, touched)
+    return _touching(parts, count, parts[inner][touched])
 
 
 def _outline(mask: np.ndarray, area: Box, band: int) -> np.ndarray:
@@ -141,9 +144,9 @@ def _outline(mask: np.ndarray, area: Box, band: int) -> np.ndarray:
 
 
 def _touching(labels: np.ndarray, count: int, seeds: np.ndarray) -> np.ndarray:
-    """The labelled parts (label 0 is no part) that any seed pixel lies on."""
-    wanted = np.zeros(count + 1, bool)
-    wanted[labels[seeds]] = True
+    """The parts (`count` labels, 0 is no part) whose labels are among the `seeds`."""
+    wanted = np.zeros(count, bool)
+    wanted[seeds] = True
     wanted[0] = False
     return wanted[labels]
 
@@ -165,70 +168,97 @@ CERTAIN = 1e9
 
 
 def graph_cut(window: Window) -> np.ndarray:
+    """The free pixels labelled by a min cut; only they and their neighbours are looked at, apart from
+    the colour histograms, which count every fixed pixel of the window."""
     free = window.free
     inside = window.prob >= 0.5
-    codes = _colour_codes(window.image)
-    subject = _histogram(codes, ~free & inside, stroke_core(window.keep))
-    background = _histogram(codes, ~free & ~inside, stroke_core(window.remove))
-    colour = np.clip(np.log(subject[codes] + 1e-6) - np.log(background[codes] + 1e-6), -COLOUR_CLIP, COLOUR_CLIP)
-    prob = np.clip(window.prob, DRAFT_CLIP, 1 - DRAFT_CLIP)
+    nodes = np.flatnonzero(free)  # node i is window pixel nodes[i] (row-major)
+    codes = _colour_codes(window.image).ravel()
+    # Both sides' counts in one pass: code * 2 + 1 for the subject, code * 2 for the background.
+    side_codes = codes.astype(np.int32) * 2 + inside.ravel()
+    fixed_counts = np.bincount(side_codes, minlength=2 * BINS ** 3)
+    fixed_counts -= np.bincount(side_codes[nodes], minlength=2 * BINS ** 3)
+    subject = _histogram(fixed_counts[1::2], _counts(codes, stroke_core(window.keep)))
+    background = _histogram(fixed_counts[::2], _counts(codes, stroke_core(window.remove)))
+    code = codes[nodes]
+    colour = np.clip(np.log(subject[code] + 1e-6) - np.log(background[code] + 1e-6), -COLOUR_CLIP, COLOUR_CLIP)
+    prob = np.clip(window.prob.ravel()[nodes], DRAFT_CLIP, 1 - DRAFT_CLIP)
     favour = colour + DRAFT_WEIGHT * np.log(prob / (1 - prob))  # > 0: subject
     cost_subject = np.maximum(-favour, 0)  # what labelling the pixel subject costs
     cost_background = np.maximum(favour, 0)
-    cost_subject[window.remove] = CERTAIN
-    cost_background[window.keep] = CERTAIN
+    cost_subject[window.remove.ravel()[nodes]] = CERTAIN
+    cost_background[window.keep.ravel()[nodes]] = CERTAIN
 
-    ids = np.full(free.shape, -1, np.int64)
-    ids[free] = np.arange(int(free.sum()))
+    ids = np.full(free.size, -1, np.int64)
+    ids[nodes] = np.arange(len(nodes))
     graph = maxflow.Graph[float]()
-    graph.add_nodes(int(free.sum()))
-    pixels = window.image.astype(np.float32)
-    pairs = [(np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:-1, :], np.s_[1:, :])]
-    squared = [((pixels[a] - pixels[b]) ** 2).sum(-1) for a, b in pairs]
-    either = [free[a] | free[b] for a, b in pairs]
-    mean = np.mean(np.concatenate([s[e] for s, e in zip(squared, either, strict=True)]))
-    beta = 1.0 / (2 * max(float(mean), 1e-6))
-    for (a, b), sq, _e in zip(pairs, squared, either, strict=True):
+    graph.add_nodes(len(nodes))
+    pairs = _neighbour_pairs(free)
+    squared = [_squared_difference(window.image, a, b) for a, b in pairs]
+    beta = 1.0 / (2 * max(float(np.mean(np.concatenate(squared))), 1e-6))
+    flat_inside = inside.ravel()
+    for (a, b), sq in zip(pairs, squared, strict=True):
         weight = SMOOTHNESS * np.exp(-beta * sq)
         ia, ib = ids[a], ids[b]
         both = (ia >= 0) & (ib >= 0)
         graph.add_edges(ia[both], ib[both], weight[both], weight[both])
-        # A free pixel beside a fixed one pays for disagreeing with it.
-        for here, there, fixed_inside in ((ia, ib, inside[b]), (ib, ia, inside[a])):
+        # A free pixel beside a fixed one pays for disagreeing with it. A pixel has one neighbour on
+        # each side, so within one side no node comes twice and a plain += adds them all.
+        for here, there, fixed_inside in ((ia, ib, flat_inside[b]), (ib, ia, flat_inside[a])):
             edge = (here >= 0) & (there < 0)
-            np.add.at(cost_background.reshape(-1), _flat(free, here, edge), weight[edge] * fixed_inside[edge])
-            np.add.at(cost_subject.reshape(-1), _flat(free, here, edge), weight[edge] * ~fixed_inside[edge])
-    graph.add_grid_tedges(np.arange(int(free.sum())), cost_background[free], cost_subject[free])
+            cost_background[here[edge]] += weight[edge] * fixed_inside[edge]
+            cost_subject[here[edge]] += weight[edge] * ~fixed_inside[edge]
+    graph.add_grid_tedges(np.arange(len(nodes)), cost_background, cost_subject)
     graph.maxflow()
     out = inside.copy()
-    out[free] = ~graph.get_grid_segments(np.arange(int(free.sum())))
+    out[free] = ~graph.get_grid_segments(np.arange(len(nodes)))
     return out
+
+
+def _neighbour_pairs(free: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Flat indices (a, b) of the horizontal, then the vertical neighbours of which either is free, row-major."""
+    width = free.shape[1]
+    ys, xs = np.nonzero(free[:, :-1] | free[:, 1:])
+    across = ys * width + xs
+    ys, xs = np.nonzero(free[:-1] | free[1:])
+    down = ys * width + xs
+    return [(across, across + 1), (down, down + width)]
+
+
+def _squared_difference(image: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    pixels = image.reshape(-1, 3)
+    difference = pixels[a].astype(np.int32) - pixels[b]
+    return (difference * difference).sum(-1).astype(np.float32)
 
 
 def stroke_core(stroke: np.ndarray) -> np.ndarray:
     """The middle of the strokes, where the operator aimed: a small brush on an edge also covers the
     other side's colour, which must not teach the model that that colour is what the stroke says."""
-    depth = cv2.distanceTransform(np.pad(stroke, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
     if not stroke.any():
         return stroke
-    return depth >= max(1.0, float(depth.max()) / 2)
-
-
-def _flat(free: np.ndarray, node_ids: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """Flat pixel indices (in the window) of the given node ids."""
-    return np.flatnonzero(free)[node_ids[which]]
+    # Worked out in the strokes' box: the pixels around it are not stroke, as beyond the window.
+    ys, xs = np.nonzero(stroke)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    depth = cv2.distanceTransform(np.pad(stroke[y0:y1, x0:x1], 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    core = np.zeros_like(stroke)
+    core[y0:y1, x0:x1] = depth >= max(1.0, float(depth.max()) / 2)
+    return core
 
 
 def _colour_codes(image: np.ndarray) -> np.ndarray:
-    q = (image // (256 // BINS)).astype(np.int32)
+    q = (image // (256 // BINS)).astype(np.uint16)  # BINS ** 3 codes fit 16 bits
     return (q[..., 0] * BINS + q[..., 1]) * BINS + q[..., 2]
 
 
-def _histogram(codes: np.ndarray, fixed: np.ndarray, strokes: np.ndarray) -> np.ndarray:
-    """P(colour) of one side, the fixed pixels and the strokes each weighing STROKE_SHARE or all."""
-    def density(where: np.ndarray) -> np.ndarray:
-        counts = np.bincount(codes[where], minlength=BINS ** 3).astype(np.float32)
-        counts = ndimage.gaussian_filter(counts.reshape(BINS, BINS, BINS), BIN_BLUR).ravel()
+def _counts(codes: np.ndarray, where: np.ndarray) -> np.ndarray:
+    return np.bincount(codes[where.ravel()], minlength=BINS ** 3)
+
+
+def _histogram(fixed: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """P(colour) of one side from its colour counts, the fixed pixels and the strokes each weighing
+    STROKE_SHARE, or all when the other has none."""
+    def density(counts: np.ndarray) -> np.ndarray:
+        counts = ndimage.gaussian_filter(counts.astype(np.float32).reshape(BINS, BINS, BINS), BIN_BLUR).ravel()
         return counts / max(float(counts.sum()), 1e-9)
     if not strokes.any():
         return density(fixed)
