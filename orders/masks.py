@@ -1,14 +1,13 @@
 """An order's mask versions: the model's draft is version 0, every edit adds the next one."""
 from __future__ import annotations
 
-import io
-
 from PIL import Image
 from sqlalchemy import select
 
 from infrastructure import storage
 from infrastructure.extensions import db
 from orders.models import MaskVersion, Order
+from segmentation.draft import encode_mask
 
 
 def record(order: Order, number: int, path: str, sha256: str, *, source: str, author: str,
@@ -29,8 +28,6 @@ def add(order: Order, mask: Image.Image, *, source: str, author: str, operator_i
     """Store `mask` as the order's next version (the caller commits)."""
     number = (latest_number(order.id) or 0) + 1
     path = f"{storage.order_dir(order.ticket)}/mask-v{number}.png"
-    buffer = io.BytesIO()
-    mask.save(buffer, "PNG", compress_level=1)
-    sha = storage.write_bytes(path, buffer.getvalue())
+    sha = storage.write_bytes(path, encode_mask(mask))
     order.mask_path = path
     return record(order, number, path, sha, source=source, author=author, operator_id=operator_id)

@@ -205,7 +205,13 @@ def save_draft(draft: Draft, source: Source, mask_path: Path, preview_path: Path
 def encode_draft(draft: Draft, source: Source, preview_suffix: str = ".jpg") -> tuple[bytes, bytes]:
     """The mask and preview that save_draft writes, as bytes, for a caller that stores files itself."""
     preview, fmt, params = _preview_of(draft, source, preview_suffix)
-    return _encoded(draft.mask, "PNG", compress_level=1), _encoded(preview, fmt, **params)
+    return encode_mask(draft.mask), _encoded(preview, fmt, **params)
+
+
+def encode_mask(mask: Image.Image) -> bytes:
+    """A mask as every version is stored: lossless 8-bit PNG, at the fastest compression (a mask is
+    mostly long flat runs, which it packs nearly as well)."""
+    return _encoded(mask, "PNG", compress_level=1)
 
 
 def _encoded(image: Image.Image, fmt: str, **params) -> bytes:
