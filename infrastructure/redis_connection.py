@@ -18,6 +18,7 @@ from redis import Redis
 
 _embedded: dict[str, Redis] = {}
 _clients: dict[str, Redis] = {}
+_worker_clients: dict[str, Redis] = {}
 _starting = threading.Lock()  # the first calls of several request threads must start one server, not several
 
 # Short socket timeouts: a POST must answer quickly even when Redis is gone.
@@ -50,9 +51,10 @@ def stop_embedded(*, force: bool = False) -> None:
     owns the server (the launcher, the test session) passes force=True: other
     clients in this process (the rate limiter's) would otherwise keep it alive.
     """
-    for client in _clients.values():
+    for client in [*_clients.values(), *_worker_clients.values()]:
         client.connection_pool.disconnect()
     _clients.clear()
+    _worker_clients.clear()
     while _embedded:
         _key, server = _embedded.popitem()
         if force:
@@ -77,3 +79,18 @@ def get_redis(url: str | None = None) -> Redis:
     if url not in _clients:
         _clients[url] = Redis.from_url(url, **_CLIENT_OPTIONS)
     return _clients[url]
+
+
+def get_worker_redis(url: str | None = None) -> Redis:
+    """A client (and pool) of its own for an RQ worker's queue work: no read timeout of ours.
+
+    An idle worker blocks on its queues for RQ's dequeue timeout (minutes) and RQ sets the read
+    timeout of the connections it makes to that plus 10 s. On the shared client, connections made
+    earlier with our 10 s cut every idle wait short: RQ took that for a lost Redis, logged an error
+    and backed off (1, 2, 4 … s) before it could take the next job.
+    """
+    url = url or redis_url(current_app)
+    if url not in _worker_clients:
+        options = {k: v for k, v in _CLIENT_OPTIONS.items() if k != "socket_timeout"}
+        _worker_clients[url] = Redis.from_url(url, **options)
+    return _worker_clients[url]

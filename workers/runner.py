@@ -33,7 +33,7 @@ from rq.scripts import release_lock
 from infrastructure import log_context, worker_registry
 from infrastructure.extensions import db
 from infrastructure.queues import queue
-from infrastructure.redis_connection import get_redis
+from infrastructure.redis_connection import get_redis, get_worker_redis
 from orders.lookups import ticket_of
 from workers.faults import DATABASE_FAULTS
 from workers.sweep import heartbeat_key, sweep
@@ -125,13 +125,7 @@ def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, n
             _forever("sweeper", lambda: _sweep_loop(app), stopped)
         while True:
             try:
-                worker = AppWorker(
-                    [queue(n) for n in queue_names],
-                    connection=get_redis(),
-                    name=name,
-                    maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
-                    worker_ttl=WORKER_TTL,
-                )
+                worker = build_worker(app, queue_names, name)
             except REDIS_FAULTS:  # RQ's worker names its connection at once: Redis down at start, or gone again
                 log.warning("worker: Redis unreachable; working as soon as it answers")
                 _wait_for_redis()
@@ -151,6 +145,17 @@ def run_worker(app: Flask, queue_names: Sequence[str], *, burst: bool = False, n
             log.warning("worker %s: lost Redis; working again as soon as it answers", worker.name)
             _wait_for_redis()
             _bury(worker)
+
+
+def build_worker(app: Flask, queue_names: Sequence[str], name: str | None = None) -> AppWorker:
+    """The RQ worker for these queues, on a Redis client of its own (see get_worker_redis)."""
+    return AppWorker(
+        [queue(n) for n in queue_names],
+        connection=get_worker_redis(),
+        name=name,
+        maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
+        worker_ttl=WORKER_TTL,
+    )
 
 
 def _wait_for_redis() -> None:
