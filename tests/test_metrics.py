@@ -227,7 +227,7 @@ def test_a_worker_s_own_port_needs_the_token_too():
 
 
 def test_flask_worker_serves_its_jobs_metrics_on_metrics_port(app, client, customer, template_id, image_server,
-                                                              start_worker, own_redis):
+                                                              own_redis, start_worker):
     # A Redis of its own: no other test's worker can take the job, and this worker no other test's.
     app.config["REDIS_URL"] = own_redis.url
     port = free_port()

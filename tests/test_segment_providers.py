@@ -67,14 +67,16 @@ def test_a_provider_that_failed_to_start_is_an_error_when_it_was_asked_for():
                             explicit=False)  # auto: the CPU is the planned fall-back
 
 
-def test_a_worker_with_a_missing_provider_stops_at_start_saying_why(start_worker, own_redis):
+def test_a_worker_with_a_missing_provider_stops_at_start_saying_why(own_redis, start_worker):
     process, log = start_worker(own_redis.url, SEGMENT_PROVIDERS="CUDAExecutionProvidr")
 
     assert process.wait(timeout=60) != 0
     assert "CUDAExecutionProvidr, which this onnxruntime does not offer" in log.read_text()
 
 
-def test_the_stats_page_shows_each_worker_s_providers(app, client, start_worker, own_redis, make_operator):
+def test_the_stats_page_shows_each_worker_s_providers(app, client, own_redis, start_worker, make_operator):
+    # own_redis before start_worker: the worker is stopped while its Redis still runs, as in a real shutdown.
+    # (Killed first, RQ's stop signal can land inside the logging of the lost connection and be swallowed.)
     from tests.support.dashboard import sign_in
     from tests.support.waiting import wait_until
 
