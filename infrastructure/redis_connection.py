@@ -84,7 +84,7 @@ def get_redis(url: str | None = None) -> Redis:
 def get_worker_redis(url: str | None = None) -> Redis:
     """A client (and pool) of its own for an RQ worker's queue work: no read timeout of ours.
 
-    An idle worker blocks on its queues for RQ's dequeue timeout (minutes) and RQ sets the read
+    An idle worker blocks on its queues for RQ's dequeue timeout (WORKER_TTL - 15 s) and RQ sets the read
     timeout of the connections it makes to that plus 10 s. On the shared client, connections made
     earlier with our 10 s cut every idle wait short: RQ took that for a lost Redis, logged an error
     and backed off (1, 2, 4 … s) before it could take the next job.
