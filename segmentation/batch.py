@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from segmentation.draft import DecodedImage, decode_for_model, decode_full
-from segmentation.upsample import GUIDE_MIN, upsample_mask
+from segmentation.upsample import upsample_mask
 
 # zlib level 1: lossless like any other, ~5x faster than Pillow's default 6 on photos for
 # ~10 % larger files; a batch's output is an intermediate, not an archive.
@@ -89,7 +89,7 @@ def _yield_to_the_model() -> None:
 
 
 def _prepare(segmenter: SupportsBatch, path: Path) -> tuple[DecodedImage, np.ndarray]:
-    decoded = decode_for_model(path, max(segmenter.input_size, GUIDE_MIN))
+    decoded = decode_for_model(path, segmenter.input_size)
     return decoded, segmenter.prepare(decoded.image)
 
 

@@ -74,8 +74,11 @@ class Draft:
 
 
 def decode_for_model(source: Source, target: int) -> DecodedImage:
-    """Decode for a ``target``² model: upright RGB, large JPEGs decoded at reduced scale."""
-    return _decode(source, draft_to=target)
+    """Decode for a ``target``² model: upright RGB, large JPEGs decoded at reduced scale.
+
+    Never below GUIDE_MIN, even for a smaller model: the same image guides the mask's upsampling.
+    """
+    return _decode(source, draft_to=max(target, GUIDE_MIN))
 
 
 def decode_full(source: Source) -> DecodedImage:
@@ -155,7 +158,7 @@ def _wide_grey_to_rgb(im: Image.Image) -> Image.Image:
 
 def make_draft(segmenter: SupportsPredict, source: Source) -> Draft:
     """Run the model on one image and return its mask at the image's original size."""
-    decoded = decode_for_model(source, max(segmenter.input_size, GUIDE_MIN))
+    decoded = decode_for_model(source, segmenter.input_size)
     start = time.perf_counter()
     probs = segmenter.predict(decoded.image)
     inference_ms = (time.perf_counter() - start) * 1000.0
