@@ -75,10 +75,7 @@ def redis_url(app: Flask) -> str:
 
 def get_redis(url: str | None = None) -> Redis:
     """One client (and connection pool) per URL per process; by default the current app's Redis."""
-    url = url or redis_url(current_app)
-    if url not in _clients:
-        _clients[url] = Redis.from_url(url, **_CLIENT_OPTIONS)
-    return _clients[url]
+    return _client(_clients, url or redis_url(current_app), _CLIENT_OPTIONS)
 
 
 def get_worker_redis(url: str | None = None) -> Redis:
@@ -89,8 +86,12 @@ def get_worker_redis(url: str | None = None) -> Redis:
     earlier with our 10 s cut every idle wait short: RQ took that for a lost Redis, logged an error
     and backed off (1, 2, 4 … s) before it could take the next job.
     """
-    url = url or redis_url(current_app)
-    if url not in _worker_clients:
-        options = {k: v for k, v in _CLIENT_OPTIONS.items() if k != "socket_timeout"}
-        _worker_clients[url] = Redis.from_url(url, **options)
-    return _worker_clients[url]
+    options = {k: v for k, v in _CLIENT_OPTIONS.items() if k != "socket_timeout"}
+    return _client(_worker_clients, url or redis_url(current_app), options)
+
+
+def _client(cache: dict[str, Redis], url: str, options: dict) -> Redis:
+    """One client (and pool) per URL per process in ``cache``."""
+    if url not in cache:
+        cache[url] = Redis.from_url(url, **options)
+    return cache[url]
