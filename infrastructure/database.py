@@ -76,7 +76,13 @@ def _answers(engine: Engine, dbapi_connection: Any) -> bool:
         return False
 
 
-def reads_alone(session: Session) -> None:
-    """What `session` runs from here on are reads, each complete in itself: no transaction around
-    them, which spares the BEGIN and ROLLBACK round trips. Call it before the session's first statement."""
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+def statements_alone(session: Session) -> None:
+    """Each statement `session` runs from here on commits by itself: no transaction around them,
+    which spares the BEGIN and COMMIT (or ROLLBACK) round trips. For reads that need no common
+    snapshot, and writes that are one statement. Call it before the session's first statement.
+
+    A no-op on SQLite, which has no round trips to spare: there the caller's commit still ends
+    one transaction, as everywhere else.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

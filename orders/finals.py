@@ -16,12 +16,19 @@ from orders.codes import Status
 from orders.models import Delivery, Order, utcnow
 
 
-def final_image_url(order: Order | Row) -> str:
-    """FINALIMAGEURL: where the customer downloads a delivered order's image; "" before that."""
+def final_image_url(order: Order | Row, base_url: str | None = None) -> str:
+    """FINALIMAGEURL: where the customer downloads a delivered order's image; "" before that.
+
+    `base_url`: public_base_url(), read once by a caller that makes many.
+    """
     if order.status != Status.DELIVERED or not order.final_token or not order.final_path:
         return ""
     name = order.final_path.rsplit("/", 1)[-1]  # the customer's own file name, see orders.pipeline.deliver
-    return f"{current_app.config['PUBLIC_BASE_URL']}/files/{order.final_token}/{name}"
+    return f"{base_url or public_base_url()}/files/{order.final_token}/{name}"
+
+
+def public_base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
 
 
 def final_relpath(token: str, name: str) -> str | None:

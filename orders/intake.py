@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import Row, and_, bindparam, insert, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from infrastructure import credentials, ratelimit
+from infrastructure.database import statements_alone
 from infrastructure.extensions import db
 from infrastructure.queues import enqueue_fetch, enqueue_soon
 from orders import lifecycle
@@ -85,35 +86,45 @@ class ImageStatus:
     customer_image_id: str
 
 
-# The columns an API call needs of an account: reading just these (not the
-# ORM entity) keeps the hot API paths cheap.
-_ACCOUNT = (Customer.id, Customer.email, Customer.api_key_hash, Customer.active, Customer.is_developer,
-            Customer.commission_pct, Customer.default_template_id)
+# The columns an API call needs of an account: reading just these (not the ORM entity) keeps
+# the hot API paths cheap. Table columns, not the entity's attributes: a Core select skips the
+# ORM's compile and row processing, which cost a sign-in more than the query itself.
+_CUSTOMERS, _TEMPLATES = Customer.__table__.c, Template.__table__.c
+_ACCOUNT = (_CUSTOMERS.id, _CUSTOMERS.email, _CUSTOMERS.api_key_hash, _CUSTOMERS.active, _CUSTOMERS.is_developer,
+            _CUSTOMERS.commission_pct, _CUSTOMERS.default_template_id)
 
 
-_TEMPLATE = (Template.id, Template.price_amount, Template.currency_id, Template.delivery_hours)
+_TEMPLATE = (_TEMPLATES.id, _TEMPLATES.price_amount, _TEMPLATES.currency_id, _TEMPLATES.delivery_hours)
 
 
 # The hot paths' statements are built once: SQLAlchemy spends more on building a
 # statement and its cache key than on running it.
-_ACCOUNT_BY_EMAIL = select(*_ACCOUNT).where(Customer.email == bindparam("email"))
+_ACCOUNT_BY_EMAIL = select(*_ACCOUNT).where(_CUSTOMERS.email == bindparam("email"))
 
 
-_ACCOUNT_BY_KEY_HASH = select(*_ACCOUNT).where(Customer.api_key_hash == bindparam("key_hash"))
+_ACCOUNT_BY_KEY_HASH = select(*_ACCOUNT).where(_CUSTOMERS.api_key_hash == bindparam("key_hash"))
 
 
-_ACTIVE_TEMPLATE = select(*_TEMPLATE).where(Template.id == bindparam("id"), Template.active.is_(True))
-
-
-_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
+# POST Image's sign-in: the account and, in the same round trip, the active template the order
+# names (template_id) or else the account's default; the template columns are None if there is none.
+_ACCOUNT_WITH_TEMPLATE = select(*_ACCOUNT, *(column.label(f"template_{column.name}") for column in _TEMPLATE)) \
+    .outerjoin(Template.__table__, and_(
+        _TEMPLATES.id == func.coalesce(bindparam("template_id", type_=Integer), _CUSTOMERS.default_template_id),
+        _TEMPLATES.active.is_(True))) \
+    .where(_CUSTOMERS.email == bindparam("email"))
 
 
 def authenticate(email: str, api_key: str) -> Row:
     """The caller's account (a row of _ACCOUNT's columns), or invalidCredentials / missingParameter."""
+    return _sign_in(email, api_key, _ACCOUNT_BY_EMAIL)
+
+
+def _sign_in(email: str, api_key: str, statement: Select, **params: object) -> Row:
+    """authenticate, with a statement that reads the account's _ACCOUNT columns (and maybe more)."""
 
     def find() -> Row:
         checked_email, checked_key = required("ContactEmail", email), required("ContactAPIkey", api_key)
-        account = db.session.execute(_ACCOUNT_BY_EMAIL, {"email": checked_email.lower()}).first()
+        account = db.session.execute(statement, {"email": checked_email.lower(), **params}).first()
         _check_key(account, checked_key)
         return account
 
@@ -161,7 +172,11 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
     The order is committed before the queue is touched: if Redis is down the
     customer still gets a ticket, and the sweep queues the order later.
     """
-    customer = authenticate(req.contact_email, req.contact_api_key)
+    # Each statement commits alone: the reads need no snapshot together, and the write is one
+    # statement (lifecycle.create), so no BEGIN and COMMIT round trips.
+    statements_alone(db.session)
+    customer = _sign_in(req.contact_email, req.contact_api_key, _ACCOUNT_WITH_TEMPLATE,
+                        template_id=_named_template(req.template_id))
     developer = _developer(req.developer_api_key, customer)
     template = _template_for(req.template_id, customer)
     image_url = http_url("ImageURL", req.image_url, required=True)
@@ -196,11 +211,9 @@ def add_image(req: AddImageRequest) -> PlacedOrder:
 def _insert_order(ticket: str, customer: Row, developer: Row | None, template: Row, image_url: str,
                   image_url2: str | None, callback_url: str | None, hours: int, now: datetime, key: str | None,
                   digest: str | None, words: CustomerWords) -> int:
-    # A Core insert: the POST is the busiest write, and the ORM's unit of work costs more than the SQL.
     # A test order costs nothing and earns no commission (orders.testmode).
     price = TEST_PRICE if words.test else template.price_amount
-    order_id = db.session.execute(
-        _INSERT_ORDER,
+    order_id = lifecycle.create(
         dict(
             ticket=ticket,
             customer_id=customer.id,
@@ -214,7 +227,6 @@ def _insert_order(ticket: str, customer: Row, developer: Row | None, template: R
             callback_url=callback_url,
             delivery_hours=hours,
             due_at=now + timedelta(hours=hours),
-            status=int(Status.RECEIVED),
             created_at=now,
             updated_at=now,
             idempotency_key=key,
@@ -224,8 +236,8 @@ def _insert_order(ticket: str, customer: Row, developer: Row | None, template: R
             instructions=words.instructions,
             is_test=words.test,
         ),
-    ).scalar_one()
-    lifecycle.record_creation(order_id, at=now, actor=f"customer:{customer.email}")
+        actor=f"customer:{customer.email}",
+    )
     db.session.commit()
     return order_id
 
@@ -348,29 +360,45 @@ def _commission(price: Decimal, developer: Row | None) -> Decimal | None:
     return (price * developer.commission_pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _template_for(template_id: str, customer: Row) -> Row:
-    """The template an order uses: the one named, else the customer's default, else the first active one."""
+class TemplateTerms(NamedTuple):
+    """What an order takes from its template."""
+
+    id: int
+    price_amount: Decimal
+    currency_id: int
+    delivery_hours: int
+
+
+def _named_template(template_id: str) -> int | None:
+    """The template id a POST names, for the sign-in's join; None if it names none (or none that can exist)."""
     template_id = (template_id or "").strip()
+    if not template_id or not ascii_digits(template_id) or len(template_id) > 12:
+        return None  # _template_for answers the malformed id, once the caller is signed in
+    # An id past the column's range names no template (rather than failing the query).
+    return int(template_id) if int(template_id) <= _MAX_ID else -1
+
+
+_MAX_ID = 2**31 - 1
+
+
+def _template_for(template_id: str, account: Row) -> TemplateTerms | Row:
+    """The template an order uses: the one named, else the customer's default, else the first active one.
+
+    `account`: from _ACCOUNT_WITH_TEMPLATE, which has joined the named or the default one if active.
+    """
+    template_id = (template_id or "").strip()
+    if template_id and (not ascii_digits(template_id) or len(template_id) > 12):
+        raise ServiceError(ErrorCode.INVALID_PARAMETER, f"templateId must be a number, not {template_id!r}")
+    if account.template_id is not None:
+        return TemplateTerms(account.template_id, account.template_price_amount, account.template_currency_id,
+                             account.template_delivery_hours)
     if template_id:
-        if not ascii_digits(template_id) or len(template_id) > 12:
-            raise ServiceError(ErrorCode.INVALID_PARAMETER, f"templateId must be a number, not {template_id!r}")
-        return _active_template_row(int(template_id))
-    if customer.default_template_id is not None:
-        default = db.session.execute(_ACTIVE_TEMPLATE, {"id": customer.default_template_id}).first()
-        if default is not None:
-            return default
-    first_active = select(*_TEMPLATE).where(Template.active.is_(True)).order_by(Template.id).limit(1)
+        raise ServiceError(ErrorCode.UNKNOWN_TEMPLATE, f"no active template has id {template_id}")
+    first_active = select(*_TEMPLATE).where(_TEMPLATES.active.is_(True)).order_by(_TEMPLATES.id).limit(1)
     fallback = db.session.execute(first_active).first()
     if fallback is None:
         raise ServiceError(ErrorCode.MISSING_PARAMETER, "templateId is required: no default template is set")
     return fallback
-
-
-def _active_template_row(template_id: int) -> Row:
-    row = db.session.execute(_ACTIVE_TEMPLATE, {"id": template_id}).first()
-    if row is None:
-        raise ServiceError(ErrorCode.UNKNOWN_TEMPLATE, f"no active template has id {template_id}")
-    return row
 
 
 def http_url(name: str, value: str, *, required: bool = False) -> str | None:
