@@ -72,7 +72,33 @@ def test_a_count_older_than_its_stale_periods_is_not_answered(cached, request):
     count = Counter(7)
     scope = request.node.name
     counts.remembered(scope, ("a",), count)
+    time.sleep(1.1)
     get_redis().delete(counts.cache_key(scope, ("a",)))  # what Redis does after STALE_PERIODS
     count.value = 8
     assert counts.remembered(scope, ("a",), count) == 8
 
+
+
+def test_a_fresh_count_is_answered_from_the_process_without_asking_redis(cached, request, monkeypatch):
+    count = Counter(7)
+    scope = request.node.name
+    counts.remembered(scope, ("a",), count)
+
+    def unreachable() -> None:
+        raise AssertionError("Redis was asked")
+
+    monkeypatch.setattr(counts, "get_redis", unreachable)
+    assert counts.remembered(scope, ("a",), count) == 7
+    assert count.calls == 1
+
+
+def test_a_count_read_from_redis_is_kept_in_the_process_no_longer_than_in_redis(cached, request):
+    count = Counter(7)
+    scope = request.node.name
+    counts.remembered(scope, ("a",), count)
+    cached.extensions["clip_counts"].clear()  # as in another worker, which has only Redis's copy
+    assert counts.remembered(scope, ("a",), count) == 7
+    time.sleep(1.1)
+    count.value = 8
+    assert counts.remembered(scope, ("a",), count) == 8
+    assert count.calls == 2
