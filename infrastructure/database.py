@@ -86,3 +86,9 @@ def statements_alone(session: Session) -> None:
     """
     if session.get_bind().dialect.name != "sqlite":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def writes_with_returning_ctes(session: Session) -> bool:
+    """Can `session`'s database use what one INSERT returns in another INSERT of the same statement
+    (a data-modifying WITH)? PostgreSQL can; SQLite cannot."""
+    return session.get_bind().dialect.name == "postgresql"

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Insert, bindparam, insert, null, select, update
 
+from infrastructure.database import writes_with_returning_ctes
 from infrastructure.extensions import db
 from orders.codes import TRANSITIONS, FailureReason, Status
 from orders.models import Order, OrderEvent, utcnow
@@ -83,7 +84,7 @@ def create(values: dict[str, Any], *, actor: str) -> int:
     busiest write of all. SQLite has no such statement and no round trips to spare: two INSERTs.
     """
     values = {**values, "status": int(Status.RECEIVED)}
-    if db.session.get_bind().dialect.name == "postgresql":
+    if writes_with_returning_ctes(db.session):
         return db.session.execute(_insert_with_event(tuple(sorted(values))), {**values, "actor": actor}).scalar_one()
     order_id = db.session.execute(insert(_ORDERS).returning(_ORDERS.c.id), values).scalar_one()
     db.session.execute(_INSERT_EVENT, dict(order_id=order_id, at=values["created_at"], from_status=None,

@@ -101,6 +101,30 @@ def test_empty_template_id_uses_the_customers_default(app, client, customer, mak
     assert order.template_id == favourite
 
 
+def test_an_inactive_default_template_gives_way_to_the_first_active_one(app, client, customer, make_template):
+    from orders import customers, templates
+
+    first = make_template(name="First")
+    favourite = make_template(name="Favourite")
+    with app.app_context():
+        customers.set_default_template(customer.email, favourite)
+        templates.set_template_active(favourite, False)
+
+    order = _order(app, ticket_of(post_image(client, customer, templateId="")))
+    assert order.template_id == first
+
+
+def test_an_unknown_template_is_refused_even_when_the_customer_has_a_default(app, client, customer, make_template):
+    from orders import customers
+
+    with app.app_context():
+        customers.set_default_template(customer.email, make_template(name="Favourite"))
+
+    response = post_image(client, customer, templateId="9999999")
+    assert error_code(response) == "unknownTemplate"
+    assert _order_count(app) == 0
+
+
 def test_field_names_match_case_insensitively(client, customer, template_id):
     body = {"contactemail": customer.email, "CONTACTAPIKEY": customer.api_key, "imageurl": "https://a.example/b.png",
             "DeveloperAPIkey": customer.api_key, "TEMPLATEID": template_id}
@@ -167,6 +191,8 @@ def test_order_is_kept_when_redis_is_down(app, client, customer, template_id):
 
 BAD_REQUESTS = [
     ("wrong key", {"ContactAPIkey": "0e0e0e0e-0000-4000-8000-000000000000"}, 401, "invalidCredentials"),
+    ("wrong key and a malformed template", {"ContactAPIkey": "0e0e0e0e-0000-4000-8000-000000000000",
+                                            "templateId": "abc"}, 401, "invalidCredentials"),
     ("missing image URL", {"ImageURL": ""}, 400, "missingParameter"),
     ("ftp URL", {"ImageURL": "ftp://files.example/a.jpg"}, 400, "invalidParameter"),
     ("javascript URL", {"ImageURL": "javascript:alert(1)"}, 400, "invalidParameter"),
@@ -181,6 +207,8 @@ BAD_REQUESTS = [
     ("fractional hours", {"ImageRequestedDeliveryTimeInHours": "1.5"}, 400, "invalidParameter"),
     ("non-numeric template", {"templateId": "abc"}, 400, "invalidParameter"),
     ("unknown template", {"templateId": "9999999"}, 404, "unknownTemplate"),
+    ("template id past any id", {"templateId": "999999999999"}, 404, "unknownTemplate"),
+    ("template id of 13 digits", {"templateId": "9999999999999"}, 400, "invalidParameter"),
     ("object as value", {"ImageURL": {"url": "http://a.example/a.jpg"}}, 400, "invalidParameter"),
     ("over-long CustomerImageId", {"CustomerImageId": "x" * 101}, 400, "invalidParameter"),
     ("over-long ProductId", {"ProductId": "x" * 101}, 400, "invalidParameter"),
