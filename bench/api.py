@@ -11,7 +11,7 @@ import argparse
 import json
 
 import requests
-from load import PG_URL, SCHEMA, bench_account, bench_env, gunicorn, wrk
+from load import PG_URL, SCHEMA, bench_account, bench_env, drop_schema, gunicorn, wrk
 from sqlalchemy import create_engine, text
 
 
@@ -24,7 +24,13 @@ def main() -> None:
     parser.add_argument("--list-orders", type=int, default=100_000, help="orders of the customer GET Images lists")
     parser.add_argument("--other-orders", type=int, default=900_000, help="orders of another customer")
     args = parser.parse_args()
+    try:
+        run(args)
+    finally:
+        drop_schema()
 
+
+def run(args: argparse.Namespace) -> None:
     env = bench_env()
     api_key, template_id = bench_account(env, "bench@example.com")
     creds = {"ContactEmail": "bench@example.com", "ContactAPIkey": api_key}
