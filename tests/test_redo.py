@@ -184,6 +184,19 @@ def test_a_bad_markup_is_marked_unavailable_and_the_redo_is_kept(app, client, cu
     assert order.status == 45 and order.redo_requests[-1].comment == "the complaint"
 
 
+def test_a_markup_the_store_will_not_keep_is_marked_unavailable_and_the_redo_is_kept(
+        app, client, customer, delivered, image_server, refused_store, run_jobs):
+    url = image_server.serve_bytes("/markup.png", encode("PNG", (96, 64)), "image/png")
+    _reject(client, customer, delivered, Comment="the complaint", MarkupImageURL=url)
+    refused_store.refuse(f"orders/{delivered[:2]}/{delivered}/redo-1-markup.png")
+    run_jobs()
+
+    state, note = _markup_state(app, delivered)
+    assert state == "unavailable" and note.startswith("storageUnavailable")
+    order = _order(app, delivered)
+    assert order.status == 45 and order.redo_requests[-1].comment == "the complaint"
+
+
 # --- the operators' side ---------------------------------------------------------------------------------
 
 

@@ -39,13 +39,14 @@ STORAGE_MESSAGE = "our file store could not keep this order's files; please send
 Job = TypeVar("Job", bound=Callable[..., Any])
 
 
-def survives_faults(actor: str | None) -> Callable[[Job], Job]:
+def survives_faults(actor: str | None, *, store_gone: Callable[..., str] | None = None) -> Callable[[Job], Job]:
     """Wrap a job whose first argument is an order id.
 
     `actor` names who fails the order when the store stays unavailable; None
     for a job that does not decide the order's fate (an operator's region
-    re-run simply gives up). Every run's wall time is recorded under the job
-    function's name, however it ends.
+    re-run simply gives up). `store_gone(order_id, *args)`, if given, is what such
+    a job does instead when the store stays unavailable (and what it answers).
+    Every run's wall time is recorded under the job function's name, however it ends.
     """
 
     def wrap(job: Job) -> Job:
@@ -55,7 +56,10 @@ def survives_faults(actor: str | None) -> Callable[[Job], Job]:
             try:
                 return job(order_id, *args)
             except StorageUnavailable as exc:
-                return _retry_after(order_id, exc) or _store_gone(order_id, actor)
+                retry = _retry_after(order_id, exc)
+                if retry is not None:
+                    return retry
+                return store_gone(order_id, *args) if store_gone else _store_gone(order_id, actor)
             except DATABASE_FAULTS as exc:
                 retry = _retry_after(order_id, exc)
                 if retry is None:
