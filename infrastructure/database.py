@@ -81,14 +81,19 @@ def statements_alone(session: Session) -> None:
     which spares the BEGIN and COMMIT (or ROLLBACK) round trips. For reads that need no common
     snapshot, and writes that are one statement. Call it before the session's first statement.
 
-    A no-op on SQLite, which has no round trips to spare: there the caller's commit still ends
-    one transaction, as everywhere else.
+    PostgreSQL only, where writes_with_returning_ctes holds too, so a write its callers make in
+    one statement there is never split into several that would each commit alone. Elsewhere
+    (SQLite, which has no round trips to spare) the caller's commit still ends one transaction.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    if _postgresql(session):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def writes_with_returning_ctes(session: Session) -> bool:
     """Can `session`'s database use what one INSERT returns in another INSERT of the same statement
     (a data-modifying WITH)? PostgreSQL can; SQLite cannot."""
+    return _postgresql(session)
+
+
+def _postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"

@@ -369,16 +369,20 @@ class TemplateTerms(NamedTuple):
     delivery_hours: int
 
 
+_MAX_ID = 2**31 - 1
+
+
+def _well_formed_template_id(template_id: str) -> bool:
+    return ascii_digits(template_id) and len(template_id) <= 12
+
+
 def _named_template(template_id: str) -> int | None:
     """The template id a POST names, for the sign-in's join; None if it names none (or none that can exist)."""
     template_id = (template_id or "").strip()
-    if not template_id or not ascii_digits(template_id) or len(template_id) > 12:
+    if not template_id or not _well_formed_template_id(template_id):
         return None  # _template_for answers the malformed id, once the caller is signed in
     # An id past the column's range names no template (rather than failing the query).
     return int(template_id) if int(template_id) <= _MAX_ID else -1
-
-
-_MAX_ID = 2**31 - 1
 
 
 def _template_for(template_id: str, account: Row) -> TemplateTerms | Row:
@@ -387,7 +391,7 @@ def _template_for(template_id: str, account: Row) -> TemplateTerms | Row:
     `account`: from _ACCOUNT_WITH_TEMPLATE, which has joined the named or the default one if active.
     """
     template_id = (template_id or "").strip()
-    if template_id and (not ascii_digits(template_id) or len(template_id) > 12):
+    if template_id and not _well_formed_template_id(template_id):
         raise ServiceError(ErrorCode.INVALID_PARAMETER, f"templateId must be a number, not {template_id!r}")
     if account.template_id is not None:
         return TemplateTerms(account.template_id, account.template_price_amount, account.template_currency_id,

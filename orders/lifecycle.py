@@ -13,6 +13,7 @@ from orders.codes import TRANSITIONS, FailureReason, Status
 from orders.models import Order, OrderEvent, utcnow
 
 _ORDERS, _EVENTS = Order.__table__, OrderEvent.__table__
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _INSERT_EVENT = insert(_EVENTS)
 _EVENT_COLUMNS = ("order_id", "at", "from_status", "to_status", "actor", "note")
 
@@ -86,7 +87,7 @@ def create(values: dict[str, Any], *, actor: str) -> int:
     values = {**values, "status": int(Status.RECEIVED)}
     if writes_with_returning_ctes(db.session):
         return db.session.execute(_insert_with_event(tuple(sorted(values))), {**values, "actor": actor}).scalar_one()
-    order_id = db.session.execute(insert(_ORDERS).returning(_ORDERS.c.id), values).scalar_one()
+    order_id = db.session.execute(_INSERT_ORDER, values).scalar_one()
     db.session.execute(_INSERT_EVENT, dict(order_id=order_id, at=values["created_at"], from_status=None,
                                            to_status=values["status"], actor=actor, note=None))
     return order_id
