@@ -101,6 +101,16 @@ def store_markup(request: RedoRequest, data: bytes, checked: images.CheckedImage
     return "markup stored"
 
 
+def markup_not_kept(order_id: int, number: int) -> str:
+    """The store would not keep redo `number`'s markup past the fault retries: the redo goes on
+    without it, and the operator reads why (rather than a markup left pending for ever)."""
+    request = pending_markup(order_id, number)
+    if request is None:
+        return "skipped: not pending"
+    return markup_unavailable(request, FailureReason.STORAGE_UNAVAILABLE,
+                              "our file store could not keep the markup image")
+
+
 def markup_unavailable(request: RedoRequest, reason: FailureReason, detail: str) -> str:
     """The markup could not be had: the redo goes on without it, and the operator reads why."""
     db.session.rollback()
